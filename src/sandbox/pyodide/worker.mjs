@@ -1,0 +1,184 @@
+// @ts-check
+/**
+ * The Pyodide sandbox worker: loads Pyodide (from a memory snapshot when one is given), starts
+ * `driver.py` on a blocking transport, hardens its own JS realm, then stays inside the driver's
+ * serve loop for the rest of its life.
+ *
+ * Plain JavaScript on purpose: it runs before and after the realm is locked down, and must not
+ * depend on a loader. The host half is pyodide-transport.ts.
+ *
+ * Blocking bridge: host -> worker messages arrive on a MessagePort that this thread reads
+ * synchronously (`receiveMessageOnPort`) after `Atomics.wait` on a shared counter; worker ->
+ * host messages are plain `postMessage`s. The interrupt buffer is Pyodide's SIGINT flag.
+ */
+import { createRequire } from 'node:module';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+
+/** @type {{ port: import('node:worker_threads').MessagePort, signal: SharedArrayBuffer, interrupt: SharedArrayBuffer,
+ *   memoryCapBytes: number, snapshot?: Uint8Array, makeSnapshot: boolean, driverSource: string, indexURL: string }} */
+const config = workerData;
+const host = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+const wake = new Int32Array(config.signal);
+const interruptFlag = new Int32Array(config.interrupt);
+const decoder = new TextDecoder();
+
+capWasmMemory(config.memoryCapBytes);
+
+const { loadPyodide } = await import('pyodide');
+const pyodide = await load();
+host.postMessage({ kind: 'loaded', fromSnapshot: Boolean(config.snapshot) });
+
+/** @type {Map<string, Uint8Array>} */
+const payloads = new Map();
+
+function recv() {
+  for (;;) {
+    if (Atomics.load(interruptFlag, 0) !== 0) pyodide.checkInterrupt();
+    const seen = Atomics.load(wake, 0);
+    const entry = receiveMessageOnPort(config.port);
+    if (entry) {
+      const { text, payload, id } = entry.message;
+      if (payload) payloads.set(id, payload);
+      return text;
+    }
+    Atomics.wait(wake, 0, seen, 1000);
+  }
+}
+
+/** @param {string} text */
+function send(text) {
+  host.postMessage(text);
+}
+
+/** @param {string} id */
+function takePayload(id) {
+  const payload = payloads.get(id);
+  payloads.delete(id);
+  if (!payload) throw new Error(`no payload for ${id}`);
+  return payload;
+}
+
+/** time.sleep that an interrupt can cut short. @param {number} seconds */
+function sleep(seconds) {
+  const deadline = performance.now() + Math.max(0, seconds) * 1000;
+  for (;;) {
+    const left = deadline - performance.now();
+    if (left <= 0 || Atomics.load(interruptFlag, 0) !== 0) break;
+    Atomics.wait(interruptFlag, 0, 0, Math.min(left, 1000));
+  }
+  if (Atomics.load(interruptFlag, 0) !== 0) pyodide.checkInterrupt();
+}
+
+const driverModule = pyodide.pyimport('fleet_driver');
+const driver = driverModule.create_pyodide_driver(recv, send, takePayload, sleep);
+const fdWrite = driver.fd_write;
+pyodide.setStdout({ write: (bytes) => (fdWrite('stdout', decoder.decode(bytes)), bytes.length) });
+pyodide.setStderr({ write: (bytes) => (fdWrite('stderr', decoder.decode(bytes)), bytes.length) });
+pyodide.setInterruptBuffer(interruptFlag);
+harden();
+driver.serve();
+process.exit(0);
+
+// ------------------------------------------------------------------------------------------
+
+async function load() {
+  const options = {
+    indexURL: config.indexURL,
+    jsglobals: Object.freeze(Object.create(null)),
+    env: { HOME: '/home/pyodide' },
+    stdout: (/** @type {string} */ text) => host.postMessage({ kind: 'raw', stream: 'stdout', text }),
+    stderr: (/** @type {string} */ text) => host.postMessage({ kind: 'raw', stream: 'stderr', text }),
+  };
+  if (config.snapshot) {
+    try {
+      const instance = await loadPyodide({ ...options, _loadSnapshot: config.snapshot });
+      if (instance.runPython('"fleet_driver" in __import__("sys").modules')) return instance;
+      throw new Error('snapshot has no driver module');
+    } catch (error) {
+      host.postMessage({ kind: 'snapshot_failed', error: String(error) });
+    }
+  }
+  const instance = await loadPyodide({ ...options, _makeSnapshot: config.makeSnapshot });
+  instance.globals.set('__driver_source', config.driverSource);
+  instance.runPython(`
+import sys, types
+import ast, builtins, json, linecache, os, signal, time, traceback, re, io
+_module = types.ModuleType("fleet_driver")
+_module.__file__ = "<fleet-driver>"
+exec(compile(__driver_source, "<fleet-driver>", "exec"), _module.__dict__)
+sys.modules["fleet_driver"] = _module
+del _module, __driver_source
+`);
+  if (config.makeSnapshot) {
+    const snapshot = instance.makeMemorySnapshot();
+    host.postMessage({ kind: 'snapshot', bytes: snapshot }, [/** @type {ArrayBuffer} */ (snapshot.buffer)]);
+  }
+  return instance;
+}
+
+/**
+ * Wasm memory lives outside Node's resourceLimits, so cap it here: a growth past the cap fails,
+ * which Python sees as MemoryError, and the sandbox survives. Every growth is reported.
+ * @param {number} capBytes
+ */
+function capWasmMemory(capBytes) {
+  const memoryPrototype = /** @type {any} */ (globalThis).WebAssembly.Memory.prototype;
+  const grow = memoryPrototype.grow;
+  memoryPrototype.grow = function (/** @type {number} */ pages) {
+    const next = this.buffer.byteLength + pages * 65536;
+    if (capBytes > 0 && next > capBytes) throw new RangeError('sandbox memory cap reached');
+    const previous = grow.call(this, pages);
+    host.postMessage({ kind: 'memory', bytes: this.buffer.byteLength });
+    return previous;
+  };
+}
+
+/**
+ * The hardening recipe of shared/reference/pyodide-sandbox.md §7: no `js`/`pyodide_js`
+ * modules, no host env, no require/builtin modules, no fetch or sockets, no host shell, and
+ * no way to build a function from a string (the FFI `constructor.constructor` escape).
+ */
+function harden() {
+  pyodide.unregisterJsModule('js');
+  pyodide.unregisterJsModule('pyodide_js');
+  pyodide.runPython(`
+import sys
+for _name in ("js", "pyodide_js"):
+    sys.modules.pop(_name, None)
+del _name
+`);
+  const requireFromPyodide = createRequire(import.meta.resolve('pyodide'));
+  const childProcess = requireFromPyodide('node:child_process');
+  childProcess.spawnSync = () => ({ status: 127, signal: null, output: [], pid: 0, stdout: '', stderr: '' });
+  childProcess.spawn = childProcess.exec = childProcess.execSync = childProcess.execFileSync = () => {
+    throw new Error('processes are disabled in the sandbox');
+  };
+  try {
+    const wsPath = requireFromPyodide.resolve('ws');
+    requireFromPyodide(wsPath);
+    const cached = requireFromPyodide.cache[wsPath];
+    if (cached) {
+      cached.exports = function NoSockets() {
+        throw new Error('network access is disabled in the sandbox');
+      };
+    }
+  } catch {
+    // ws not installed: the socket emulation has nothing to connect with
+  }
+  const anyGlobal = /** @type {any} */ (globalThis);
+  delete anyGlobal.require;
+  anyGlobal.fetch = undefined;
+  anyGlobal.WebSocket = undefined;
+  const anyProcess = /** @type {any} */ (process);
+  for (const key of ['getBuiltinModule', 'binding', '_linkedBinding', 'dlopen']) anyProcess[key] = undefined;
+  const constructors = [
+    Function,
+    async () => {},
+    function* () {},
+    async function* () {},
+  ].map((fn) => (fn === Function ? Function : Object.getPrototypeOf(fn).constructor));
+  for (const ctor of constructors) {
+    Object.defineProperty(ctor.prototype, 'constructor', { value: undefined, writable: false, configurable: false });
+  }
+  anyGlobal.eval = undefined;
+}
