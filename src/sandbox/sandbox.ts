@@ -4,7 +4,9 @@
  * the RLM engine only ever talks to this interface.
  */
 
-export const SANDBOX_PROVIDERS = ['pyodide', 'process', 'daytona'] as const;
+import { SANDBOX_PROVIDERS } from '../config/config.js';
+
+export { SANDBOX_PROVIDERS };
 export type SandboxProvider = (typeof SANDBOX_PROVIDERS)[number];
 
 /** A blocking call made by sandbox code (`llm_query`, `sub_rlm`, a registered tool, ...). */
