@@ -1,0 +1,193 @@
+/**
+ * The host side of the REPL primitives: what happens when model code calls `llm_query`,
+ * `llm_query_batched`, `sub_rlm`, `sub_rlm_batched` or a host tool. Each call is charged to the
+ * tree's budget, recorded in the trajectory and announced as events.
+ */
+import type { LmClient, LmResponse } from '../lm/lm-client.js';
+import type { HostCall, Sandbox, VariableValue } from '../sandbox/sandbox.js';
+import { mapSettled } from '../util/concurrency.js';
+import { errorMessage, preview } from '../util/text.js';
+import type { CallbackRecord, HostTool, RlmResult, SandboxSource } from './rlm-types.js';
+import type { RunTree } from './run-tree.js';
+
+/** An error model code sees as `CallError` with this kind. */
+export class RlmCallError extends Error {
+  constructor(
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RlmCallError';
+  }
+}
+
+export interface CallbackHost {
+  tree: RunTree;
+  lm: LmClient;
+  runId: string;
+  depth: number;
+  sandbox: Sandbox;
+  pool?: SandboxSource;
+  tools: Map<string, HostTool>;
+  /** Runs a child RLM in `sandbox` (the caller's own, or one lent by the pool). */
+  runChild(prompt: string, context: VariableValue, sandbox: Sandbox, signal: AbortSignal): Promise<RlmResult>;
+  onLmResponse(response: LmResponse, purpose: string): void;
+}
+
+const DEGRADED_CONTEXT_CHARS = 200_000;
+
+export async function handleHostCall(
+  host: CallbackHost,
+  call: HostCall,
+  signal: AbortSignal,
+  record: CallbackRecord,
+): Promise<unknown> {
+  const args = call.args;
+  switch (call.name) {
+    case 'llm_query':
+      return subQuery(host, String(args.prompt ?? ''), signal);
+    case 'llm_query_batched': {
+      const prompts = (args.prompts as string[]) ?? [];
+      charge(host, prompts.length);
+      const settled = await mapSettled(prompts, host.tree.budgets.batchConcurrency, async (prompt) => {
+        const started = performance.now();
+        try {
+          const text = await subQuery(host, prompt, signal, false);
+          record.items?.push({ ok: true, durationMs: performance.now() - started });
+          return text;
+        } catch (error) {
+          record.items?.push({
+            ok: false,
+            durationMs: performance.now() - started,
+            error: errorMessage(error),
+          });
+          throw error;
+        }
+      });
+      return settled.map((item) => (item.ok ? item.value : `[ERROR] ${errorMessage(item.error)}`));
+    }
+    case 'sub_rlm': {
+      const prompt = String(args.prompt ?? '');
+      const context = (args.context ?? '') as VariableValue;
+      if (host.depth >= host.tree.budgets.maxDepth) {
+        record.degraded = 'max_depth';
+        return subQuery(host, degradedPrompt(prompt, context), signal);
+      }
+      const child = await host.runChild(prompt, context, host.sandbox, signal);
+      record.children?.push(child.trajectory);
+      return childAnswer(child);
+    }
+    case 'sub_rlm_batched':
+      return subRlmBatched(
+        host,
+        (args.prompts as string[]) ?? [],
+        (args.context ?? '') as VariableValue,
+        signal,
+        record,
+      );
+    default: {
+      const tool = host.tools.get(call.name);
+      if (!tool) throw new RlmCallError('unknown_tool', `${call.name}() is not a host tool here`);
+      return tool.run(args, signal);
+    }
+  }
+}
+
+function charge(host: CallbackHost, count: number): void {
+  const charged = host.tree.chargeLlmCalls(count);
+  if (!charged.ok) throw new RlmCallError('max_llm_calls', charged.message);
+}
+
+async function subQuery(
+  host: CallbackHost,
+  prompt: string,
+  signal: AbortSignal,
+  charged = true,
+): Promise<string> {
+  if (charged) charge(host, 1);
+  const response = await host.lm.generate({
+    role: 'delegate_small',
+    messages: [{ role: 'user', content: prompt }],
+    signal,
+    timeoutMs: host.tree.budgets.lmTimeoutMs,
+    purpose: 'llm_query',
+  });
+  host.onLmResponse(response, 'llm_query');
+  return response.text;
+}
+
+/** Children run concurrently in extra sandboxes the pool can spare, else one after another. */
+async function subRlmBatched(
+  host: CallbackHost,
+  prompts: string[],
+  context: VariableValue,
+  signal: AbortSignal,
+  record: CallbackRecord,
+): Promise<string[]> {
+  if (host.depth >= host.tree.budgets.maxDepth) {
+    record.degraded = 'max_depth';
+    charge(host, prompts.length);
+    const settled = await mapSettled(prompts, host.tree.budgets.batchConcurrency, (prompt) =>
+      subQuery(host, degradedPrompt(prompt, context), signal, false),
+    );
+    return settled.map((item) => (item.ok ? item.value : `[ERROR] ${errorMessage(item.error)}`));
+  }
+  const lanes: Sandbox[] = [host.sandbox];
+  const borrowed: Sandbox[] = [];
+  const wanted = Math.min(host.tree.budgets.subRlmConcurrency, prompts.length);
+  try {
+    while (lanes.length < wanted) {
+      const lent = host.pool?.tryAcquire();
+      if (!lent) break;
+      const sandbox = await lent.catch(() => undefined);
+      if (!sandbox) break;
+      borrowed.push(sandbox);
+      lanes.push(sandbox);
+    }
+    const answers = new Array<string>(prompts.length);
+    const children = new Array<RlmResult | undefined>(prompts.length);
+    let next = 0;
+    await Promise.all(
+      lanes.map(async (sandbox) => {
+        while (next < prompts.length) {
+          const index = next++;
+          const started = performance.now();
+          try {
+            const child = await host.runChild(prompts[index]!, context, sandbox, signal);
+            children[index] = child;
+            answers[index] = childAnswer(child);
+            record.items?.push({ ok: true, durationMs: performance.now() - started });
+          } catch (error) {
+            answers[index] = `[ERROR] ${errorMessage(error)}`;
+            record.items?.push({
+              ok: false,
+              durationMs: performance.now() - started,
+              error: errorMessage(error),
+            });
+          }
+        }
+      }),
+    );
+    for (const child of children) if (child) record.children?.push(child.trajectory);
+    return answers;
+  } finally {
+    await Promise.all(borrowed.map((sandbox) => host.pool?.release(sandbox)));
+  }
+}
+
+function childAnswer(child: RlmResult): string {
+  return child.status === 'completed'
+    ? child.answer
+    : `[partial: ${child.termination.reason}] ${child.answer}`;
+}
+
+function degradedPrompt(prompt: string, context: VariableValue): string {
+  const text =
+    typeof context === 'string'
+      ? context
+      : Array.isArray(context)
+        ? context.join('\n\n---\n\n')
+        : JSON.stringify(context);
+  if (!text) return prompt;
+  return `${prompt}\n\nContext:\n${preview(text, DEGRADED_CONTEXT_CHARS)}`;
+}

@@ -1,0 +1,369 @@
+/**
+ * One RLM run (the root, or a child started by `sub_rlm`): bind the inputs as REPL variables,
+ * then loop — ask the model, run its code blocks, feed the output back — until a valid SUBMIT
+ * or a stop (budget, timeout, cancel, failure), and always return the best answer it has.
+ */
+import type { z } from 'zod';
+import {
+  addUsage,
+  emptyUsage,
+  type LmClient,
+  type LmMessage,
+  type LmResponse,
+  type ModelRole,
+} from '../lm/lm-client.js';
+import type { HostCall, Sandbox, VariableValue } from '../sandbox/sandbox.js';
+import { errorMessage, preview } from '../util/text.js';
+import { extractOutputs } from './extract.js';
+import { type CallbackHost, handleHostCall } from './host-callbacks.js';
+import { answerText, DEFAULT_OUTPUT_SCHEMA, describeFields } from './output-schema.js';
+import { firstMessage, systemPrompt } from './prompts.js';
+import type {
+  BlockRecord,
+  CallbackRecord,
+  HostTool,
+  IterationRecord,
+  RlmResult,
+  SandboxSource,
+  Termination,
+  Trajectory,
+} from './rlm-types.js';
+import { type ReplyContext, runReply } from './run-reply.js';
+import type { RunTree } from './run-tree.js';
+import { describeVariable } from './variables.js';
+
+export interface RunSpec {
+  tree: RunTree;
+  lm: LmClient;
+  sandbox: Sandbox;
+  pool?: SandboxSource;
+  tools: Map<string, HostTool>;
+  role: ModelRole;
+  depth: number;
+  parentRunId?: string;
+  contextName: string;
+  inputs: Record<string, VariableValue> & { question: string };
+  outputSchema?: z.ZodObject;
+  /** The tree's signal, narrowed for a child to its parent's call. */
+  signal: AbortSignal;
+}
+
+const ARGS_PREVIEW = 300;
+
+export class RlmRun {
+  readonly runId: string;
+  private readonly schema: z.ZodObject;
+  private readonly usage = emptyUsage();
+  private readonly trajectory: Trajectory;
+  private lastSubmit?: Record<string, unknown>;
+  private lastOutput?: string;
+  private children = 0;
+
+  constructor(private readonly spec: RunSpec) {
+    this.runId = spec.tree.newRunId();
+    this.schema = spec.outputSchema ?? DEFAULT_OUTPUT_SCHEMA;
+    this.trajectory = {
+      runId: this.runId,
+      ...(spec.parentRunId ? { parentRunId: spec.parentRunId } : {}),
+      depth: spec.depth,
+      role: spec.role,
+      model: spec.lm.resolve(spec.role)?.model ?? '(not configured)',
+      question: preview(spec.inputs.question, 2000),
+      iterations: [],
+    };
+  }
+
+  async execute(): Promise<RlmResult> {
+    const { tree, depth } = this.spec;
+    const started = performance.now();
+    const ref = { runId: this.runId, depth };
+    tree.emit({
+      type: 'run_started',
+      ...ref,
+      parentRunId: this.spec.parentRunId,
+      role: this.spec.role,
+      model: this.trajectory.model,
+      question: this.trajectory.question,
+    });
+    const fields = describeFields(this.schema);
+    const budgets = tree.budgets;
+    const messages: LmMessage[] = [
+      {
+        role: 'system',
+        content: systemPrompt({
+          fields,
+          depth,
+          maxDepth: budgets.maxDepth,
+          maxIterations: budgets.maxIterations,
+          maxLlmCalls: budgets.maxLlmCalls,
+          tools: [...this.spec.tools.values()],
+        }),
+      },
+      {
+        role: 'user',
+        content: firstMessage(
+          this.spec.inputs.question,
+          Object.entries(this.spec.inputs).map(([name, value]) => describeVariable(name, value)),
+          budgets.maxIterations,
+        ),
+      },
+    ];
+    let termination: Termination | undefined;
+    let outputs: Record<string, unknown> | undefined;
+    try {
+      await this.bindInputs();
+    } catch (error) {
+      termination = {
+        reason: 'sandbox_error',
+        detail: `could not load the inputs into the sandbox: ${errorMessage(error)}`,
+      };
+    }
+    for (let iteration = 1; !termination; iteration++) {
+      termination = this.stopBefore(iteration);
+      if (termination) break;
+      if (depth > 0 && !tree.chargeLlmCalls(1).ok) {
+        termination = tree.stopReason() ?? {
+          reason: 'max_llm_calls',
+          detail: 'no sub-model calls left for this child run',
+        };
+        break;
+      }
+      tree.emit({ type: 'iteration_started', ...ref, iteration, maxIterations: budgets.maxIterations });
+      const iterationStarted = performance.now();
+      let response: LmResponse;
+      try {
+        response = await this.spec.lm.generate({
+          role: this.spec.role,
+          messages,
+          signal: this.spec.signal,
+          timeoutMs: budgets.lmTimeoutMs,
+          purpose: 'rlm.iteration',
+        });
+      } catch (error) {
+        termination = this.stopBefore(iteration) ?? { reason: 'lm_error', detail: errorMessage(error) };
+        break;
+      }
+      this.onLmResponse(response, 'rlm.iteration');
+      const record: IterationRecord = {
+        iteration,
+        startedAt: new Date().toISOString(),
+        durationMs: 0,
+        reasoning: '',
+        response: response.text,
+        lm: {
+          model: response.model,
+          role: response.role,
+          latencyMs: response.latencyMs,
+          usage: response.usage,
+        },
+        blocks: [],
+        feedback: '',
+      };
+      const outcome = await runReply(this.replyContext(), record);
+      if (outcome.lastSubmit) this.lastSubmit = outcome.lastSubmit;
+      if (outcome.lastOutput) this.lastOutput = outcome.lastOutput;
+      record.feedback = outcome.feedback;
+      record.durationMs = performance.now() - iterationStarted;
+      this.trajectory.iterations.push(record);
+      tree.emit({
+        type: 'iteration_finished',
+        ...ref,
+        record,
+        llmCallsUsed: tree.llmCallsUsed,
+        maxLlmCalls: budgets.maxLlmCalls,
+      });
+      messages.push(
+        { role: 'assistant', content: response.text },
+        { role: 'user', content: outcome.feedback },
+      );
+      if (outcome.outputs) {
+        outputs = outcome.outputs;
+        termination = { reason: 'submitted', detail: `SUBMIT accepted on turn ${iteration}` };
+      } else if (outcome.sandboxFailure) {
+        termination = { reason: 'sandbox_error', detail: outcome.sandboxFailure };
+      }
+    }
+    outputs ??= await this.partialOutputs(termination, fields);
+    this.trajectory.termination = termination;
+    const durationMs = performance.now() - started;
+    const answer = answerText(outputs);
+    tree.emit({
+      type: 'run_finished',
+      ...ref,
+      termination,
+      answer: preview(answer, 500),
+      usage: { ...this.usage },
+      durationMs,
+    });
+    return {
+      runId: this.runId,
+      answer,
+      outputs,
+      status: termination.reason === 'submitted' ? 'completed' : 'partial',
+      termination,
+      usage: { ...this.usage },
+      llmCallsUsed: tree.llmCallsUsed,
+      iterations: this.trajectory.iterations.length,
+      depth,
+      durationMs,
+      trajectory: this.trajectory,
+    };
+  }
+
+  private async bindInputs(): Promise<void> {
+    for (const [name, value] of Object.entries(this.spec.inputs)) {
+      await this.spec.sandbox.setVariable(this.spec.contextName, name, value);
+    }
+  }
+
+  private stopBefore(iteration: number): Termination | undefined {
+    const treeStop = this.spec.tree.stopReason();
+    if (treeStop) return treeStop;
+    if (this.spec.signal.aborted) return { reason: 'cancelled', detail: "the parent's code was interrupted" };
+    const max = this.spec.tree.budgets.maxIterations;
+    if (iteration > max) {
+      return { reason: 'max_iterations', detail: `no SUBMIT after ${max} turns`, limit: max, used: max };
+    }
+    return undefined;
+  }
+
+  private replyContext(): ReplyContext {
+    return {
+      runId: this.runId,
+      depth: this.spec.depth,
+      sandbox: this.spec.sandbox,
+      contextName: this.spec.contextName,
+      schema: this.schema,
+      tree: this.spec.tree,
+      signal: this.spec.signal,
+      onCall: (call, signal, block) => this.onCall(call, signal, block),
+      bindInputs: () => this.bindInputs(),
+    };
+  }
+
+  private async onCall(call: HostCall, signal: AbortSignal, block: BlockRecord): Promise<unknown> {
+    const record: CallbackRecord = {
+      callId: call.callId,
+      name: call.name,
+      args: preview(JSON.stringify(call.args), ARGS_PREVIEW),
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      ok: false,
+      ...(call.name.endsWith('_batched') ? { items: [] } : {}),
+      ...(call.name.startsWith('sub_rlm') ? { children: [] } : {}),
+    };
+    const ref = { runId: this.runId, depth: this.spec.depth };
+    this.spec.tree.emit({
+      type: 'callback_started',
+      ...ref,
+      callId: call.callId,
+      name: call.name,
+      args: record.args,
+    });
+    const started = performance.now();
+    try {
+      const result = await handleHostCall(this.callbackHost(), call, signal, record);
+      record.ok = true;
+      record.result = preview(typeof result === 'string' ? result : JSON.stringify(result), ARGS_PREVIEW);
+      return result;
+    } catch (error) {
+      record.error = errorMessage(error);
+      throw error;
+    } finally {
+      record.durationMs = performance.now() - started;
+      block.callbacks.push(record);
+      this.spec.tree.emit({ type: 'callback_finished', ...ref, record });
+    }
+  }
+
+  private host?: CallbackHost;
+
+  private callbackHost(): CallbackHost {
+    this.host ??= {
+      tree: this.spec.tree,
+      lm: this.spec.lm,
+      runId: this.runId,
+      depth: this.spec.depth,
+      sandbox: this.spec.sandbox,
+      pool: this.spec.pool,
+      tools: this.spec.tools,
+      runChild: (prompt, context, sandbox, signal) => this.runChild(prompt, context, sandbox, signal),
+      onLmResponse: (response, purpose) => this.onLmResponse(response, purpose),
+    };
+    return this.host;
+  }
+
+  private async runChild(
+    prompt: string,
+    context: VariableValue,
+    sandbox: Sandbox,
+    signal: AbortSignal,
+  ): Promise<RlmResult> {
+    const contextName = `${this.spec.contextName}.${++this.children}`;
+    const child = new RlmRun({
+      ...this.spec,
+      sandbox,
+      role: 'delegate',
+      depth: this.spec.depth + 1,
+      parentRunId: this.runId,
+      contextName,
+      inputs: { question: prompt, context },
+      outputSchema: undefined,
+      signal: AbortSignal.any([this.spec.signal, signal]),
+    });
+    try {
+      const result = await child.execute();
+      addUsage(this.usage, result.usage);
+      return result;
+    } finally {
+      await sandbox.reset(contextName).catch(() => {});
+    }
+  }
+
+  private onLmResponse(response: LmResponse, purpose: string): void {
+    addUsage(this.usage, response.usage);
+    this.spec.tree.recordUsage(response.usage);
+    this.spec.tree.emit({
+      type: 'lm_call',
+      runId: this.runId,
+      depth: this.spec.depth,
+      purpose,
+      model: response.model,
+      role: response.role,
+      latencyMs: response.latencyMs,
+      usage: response.usage,
+    });
+  }
+
+  /** The best answer without a valid SUBMIT: one extract call where the budget allows it. */
+  private async partialOutputs(
+    termination: Termination,
+    fields: ReturnType<typeof describeFields>,
+  ): Promise<Record<string, unknown>> {
+    const fallback = this.lastSubmit ?? {
+      answer: this.lastOutput?.trim() ?? this.trajectory.iterations.at(-1)?.reasoning ?? '',
+    };
+    const noExtract = ['max_tokens', 'max_cost', 'cancelled', 'lm_error'].includes(termination.reason);
+    if (
+      noExtract ||
+      this.trajectory.iterations.length === 0 ||
+      (this.spec.signal.aborted && termination.reason !== 'timeout')
+    ) {
+      return fallback;
+    }
+    const extracted = await extractOutputs({
+      lm: this.spec.lm,
+      role: this.spec.role,
+      schema: this.schema,
+      fields,
+      question: this.spec.inputs.question,
+      termination,
+      iterations: this.trajectory.iterations,
+      userSignal: this.spec.tree.userSignal,
+      timeoutMs: Math.min(this.spec.tree.budgets.lmTimeoutMs, 30_000),
+      onResponse: (response) => this.onLmResponse(response, 'rlm.extract'),
+    });
+    this.trajectory.extract = extracted.record;
+    return extracted.outputs ?? fallback;
+  }
+}
