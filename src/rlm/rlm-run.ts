@@ -332,6 +332,7 @@ export class RlmRun {
       role: response.role,
       latencyMs: response.latencyMs,
       usage: response.usage,
+      llmCallsUsed: this.spec.tree.llmCallsUsed,
     });
   }
 

@@ -170,6 +170,8 @@ export type RlmEvent =
       role: ModelRole;
       latencyMs: number;
       usage: LmUsage;
+      /** Sub-model calls charged by the whole tree so far. */
+      llmCallsUsed: number;
     })
   | (RunRef & { type: 'code_output'; iteration: number; stream: 'stdout' | 'stderr'; text: string })
   | (RunRef & { type: 'callback_started'; callId: string; name: string; args: string })

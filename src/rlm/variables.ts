@@ -9,7 +9,7 @@ const PREVIEW_CHARS = 200;
 
 export function describeVariable(name: string, value: VariableValue): string {
   if (typeof value === 'string') {
-    return `- \`${name}\`: str, ${value.length.toLocaleString('en-US')} chars, ${lineCount(value)} lines. Preview: ${JSON.stringify(preview(value, PREVIEW_CHARS))}`;
+    return `- \`${name}\`: str, ${value.length.toLocaleString('en-US')} chars, ${lineCount(value).toLocaleString('en-US')} lines. Preview: ${JSON.stringify(preview(value, PREVIEW_CHARS))}`;
   }
   if (Array.isArray(value)) {
     const strings = value.every((item) => typeof item === 'string');
