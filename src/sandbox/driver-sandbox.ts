@@ -106,6 +106,7 @@ export class DriverSandbox implements Sandbox {
   private readonly requests = new Map<string, PendingRequest>();
   private readonly queue: QueuedWork[] = [];
   private readonly listeners = new Set<(event: SandboxLifecycleEvent) => void>();
+  private readonly tools = new Map<string, ToolDefinition>();
   private readonly counters = { executions: 0, restarts: 0, memoryBytes: undefined as number | undefined };
   private closed = false;
   private seq = 0;
@@ -134,6 +135,8 @@ export class DriverSandbox implements Sandbox {
     if (this.transport && !this.starting) return Promise.resolve();
     this.starting ??= this.spawn().finally(() => {
       this.starting = undefined;
+      // Work queued while the runtime (re)started can go now; nothing else would send it.
+      this.pump();
     });
     return this.starting;
   }
@@ -144,6 +147,8 @@ export class DriverSandbox implements Sandbox {
     const hello = new Promise<void>((resolve, reject) => {
       this.helloWaiter = { resolve, reject };
     });
+    // The runtime can die (or the sandbox be shut down) before anyone awaits `hello`.
+    hello.catch(() => {});
     const current = () => generation === this.generation;
     let transport: DriverTransport;
     try {
@@ -156,9 +161,16 @@ export class DriverSandbox implements Sandbox {
         },
       });
     } catch (error) {
+      if (current()) this.helloWaiter = undefined;
       throw new SandboxError('start_failed', `${this.provider} sandbox failed to start: ${errorText(error)}`, {
         cause: error,
       });
+    }
+    if (!current()) {
+      // Shut down, or the runtime exited, while the transport came up: never keep it running.
+      await transport.terminate().catch(() => {});
+      await hello;
+      throw new SandboxError('start_failed', `${this.provider} sandbox stopped while starting`);
     }
     this.transport = transport;
     let timer: NodeJS.Timeout | undefined;
@@ -171,14 +183,15 @@ export class DriverSandbox implements Sandbox {
     try {
       await Promise.race([hello, timeout]);
     } catch (error) {
-      this.transport = undefined;
+      if (this.transport === transport) this.transport = undefined;
+      if (current()) this.helloWaiter = undefined;
       await transport.terminate().catch(() => {});
       throw error;
     } finally {
       clearTimeout(timer);
     }
+    if (this.tools.size > 0) this.sendTools(); // a restarted driver must offer the same tools
     this.emit({ type: 'ready', sandboxId: this.id, startMs: performance.now() - started });
-    this.pump();
   }
 
   async shutdown(): Promise<void> {
@@ -187,6 +200,8 @@ export class DriverSandbox implements Sandbox {
     const transport = this.transport;
     this.transport = undefined;
     this.generation++;
+    this.helloWaiter?.reject(new SandboxError('shut_down', `sandbox ${this.id} was shut down while starting`));
+    this.helloWaiter = undefined;
     this.failEverything(new SandboxError('shut_down', `sandbox ${this.id} was shut down`), false);
     if (transport) {
       try {
@@ -270,8 +285,19 @@ export class DriverSandbox implements Sandbox {
     return this.request((id) => ({ type: 'reset', id, context: context ?? '*' }));
   }
 
-  registerTools(tools: ToolDefinition[]): Promise<void> {
-    return this.request((id) => ({ type: 'register_tools', id, tools }));
+  async registerTools(tools: ToolDefinition[]): Promise<void> {
+    await this.request((id) => ({ type: 'register_tools', id, tools }));
+    for (const tool of tools) this.tools.set(tool.name, tool);
+  }
+
+  /** Registers the known tools again on a fresh driver, before any queued work reaches it. */
+  private sendTools(): void {
+    const id = `r${++this.seq}`;
+    this.requests.set(id, {
+      resolve: () => {},
+      reject: (error) => this.log(`re-registering tools failed: ${error.message}`),
+    });
+    this.send({ type: 'register_tools', id, tools: [...this.tools.values()] });
   }
 
   interrupt(): void {
@@ -475,7 +501,9 @@ export class DriverSandbox implements Sandbox {
       const call = execution.call;
       execution.call = undefined;
       call.controller.abort(new Error(`execution ${reason}`));
-      this.send({ type: 'reply', call_id: call.callId, error: { type: 'KeyboardInterrupt', message: reason } });
+      if (this.transport) {
+        this.send({ type: 'reply', call_id: call.callId, error: { type: 'KeyboardInterrupt', message: reason } });
+      }
       this.armWatchdog(execution);
       this.updateTimers();
       return;
@@ -506,12 +534,17 @@ export class DriverSandbox implements Sandbox {
   private onRuntimeExit(reason: string): void {
     if (this.closed) return;
     this.transport = undefined;
-    this.helloWaiter?.reject(new SandboxError('start_failed', `${this.provider} sandbox exited during start: ${reason}`));
-    this.helloWaiter = undefined;
+    this.generation++; // nothing more from the dead runtime counts
+    if (this.helloWaiter) {
+      // Died while starting: that start fails; it is not a restart.
+      this.helloWaiter.reject(new SandboxError('start_failed', `${this.provider} sandbox exited during start: ${reason}`));
+      this.helloWaiter = undefined;
+      return;
+    }
     this.failEverything(new SandboxError('crashed', `${this.provider} sandbox exited: ${reason}`), true);
     this.counters.restarts++;
     this.emit({ type: 'restarted', sandboxId: this.id, reason });
-    if (this.queue.length > 0) this.start().catch((error) => this.log(`restart failed: ${errorText(error)}`));
+    this.restartForQueuedWork();
   }
 
   /** Watchdog: the runtime is stuck (e.g. in a C loop); kill it and start a fresh one. */
@@ -525,7 +558,16 @@ export class DriverSandbox implements Sandbox {
     this.failEverything(new SandboxError('crashed', reason), true);
     this.emit({ type: 'restarted', sandboxId: this.id, reason });
     await transport?.terminate().catch(() => {});
-    if (this.queue.length > 0) this.start().catch((error) => this.log(`restart failed: ${errorText(error)}`));
+    this.restartForQueuedWork();
+  }
+
+  /** Work that was waiting for the old runtime runs on a fresh one, or fails if none starts. */
+  private restartForQueuedWork(): void {
+    if (this.queue.length === 0 || this.closed) return;
+    this.start().catch((error: Error) => {
+      this.log(`restart failed: ${errorText(error)}`);
+      for (const work of this.queue.splice(0)) work.fail(error);
+    });
   }
 
   private failEverything(error: SandboxError, stateLost: boolean): void {
@@ -571,11 +613,10 @@ function toResult(message: ResultMessage, execution: ActiveExecution): ExecuteRe
     result.error = { type: message.error.type, message: message.error.message, traceback: message.error.traceback ?? '' };
     if (execution.interrupted === 'timeout' && message.error.type === 'KeyboardInterrupt') {
       const seconds = Math.round(execution.ranMs / 100) / 10;
-      result.error = {
-        type: 'TimeoutError',
-        message: `execution ran for ${seconds} s, past its time limit, and was interrupted; variables set before that are kept`,
-        traceback: message.error.traceback ?? '',
-      };
+      const text = `execution ran for ${seconds} s, past its time limit, and was interrupted; variables set before that are kept`;
+      // Keep where the code was when it was stopped, but name the real cause.
+      const frames = (message.error.traceback ?? '').replace(/KeyboardInterrupt[^\n]*\n?$/, '');
+      result.error = { type: 'TimeoutError', message: text, traceback: `${frames}TimeoutError: ${text}\n` };
     }
   }
   return result;
