@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
+import { routeAiSdkWarnings } from '../lm/ai-sdk-warnings.js';
 import { CliError, registerRunCommand } from './run-command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  routeAiSdkWarnings((line) => process.stderr.write(`${line}\n`));
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {

@@ -1,0 +1,123 @@
+/**
+ * The `LmClient` over the Vercel AI SDK: resolves a role to its configured model (with the
+ * delegate_small -> delegate -> planner fallbacks), runs one `generateText` call under a
+ * timeout merged with the caller's signal, and reports text, usage, cost and latency.
+ *
+ * Retries are the AI SDK's own: `maxRetries` more attempts for retryable failures (HTTP 408,
+ * 409, 429, 5xx and connection errors), waiting 2 s then 4 s, ... or what a `retry-after(-ms)`
+ * header asks for when that is under a minute. The timeout covers the whole call, retries and
+ * waits included.
+ */
+import { generateText, type ModelMessage } from 'ai';
+import type { LmConfig, ModelConfig } from '../config/config.js';
+import type { LmCallOptions, LmClient, LmMessage, LmResponse, ModelRole, ResolvedRole } from './lm-client.js';
+import { LmError, ROLE_ENV, toLmError } from './lm-error.js';
+import { costFor } from './pricing.js';
+import { createLanguageModel, type LanguageModelV3, type ProviderOptions } from './providers.js';
+
+/** The roles tried for each role, in order. */
+const FALLBACKS: Record<ModelRole, readonly ModelRole[]> = {
+  planner: ['planner'],
+  delegate: ['delegate', 'planner'],
+  delegate_small: ['delegate_small', 'delegate', 'planner'],
+};
+
+export type AiSdkLmClientOptions = ProviderOptions;
+
+export class AiSdkLmClient implements LmClient {
+  private readonly models = new Map<ModelRole, LanguageModelV3>();
+
+  constructor(
+    private readonly config: LmConfig,
+    private readonly options: AiSdkLmClientOptions = {},
+  ) {}
+
+  resolve(role: ModelRole): ResolvedRole | undefined {
+    for (const candidate of FALLBACKS[role]) {
+      const model = this.modelConfig(candidate);
+      if (model) return { role: candidate, model: model.model };
+    }
+    return undefined;
+  }
+
+  async generate(options: LmCallOptions): Promise<LmResponse> {
+    if (options.messages.length === 0) throw new TypeError('LmClient.generate needs at least one message');
+    const resolved = this.resolve(options.role);
+    if (!resolved) throw notConfigured(options.role);
+    const modelConfig = this.modelConfig(resolved.role)!;
+    const model = this.languageModel(resolved.role, modelConfig);
+
+    const timeoutMs = options.timeoutMs ?? this.config.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const abortSignal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    const started = performance.now();
+    try {
+      const result = await generateText({
+        model,
+        messages: options.messages.map(toModelMessage),
+        // Our system messages are the engine's own prompts, never text from a user or a tool, so
+        // the SDK's prompt-injection warning (printed on every call) does not apply.
+        allowSystemInMessages: true,
+        maxOutputTokens: options.maxTokens ?? modelConfig.maxTokens,
+        maxRetries: this.config.maxRetries,
+        abortSignal,
+      });
+      const inputTokens = result.usage.inputTokens ?? 0;
+      const outputTokens = result.usage.outputTokens ?? 0;
+      return {
+        text: result.text,
+        role: resolved.role,
+        model: resolved.model,
+        usage: {
+          inputTokens,
+          outputTokens,
+          totalTokens: result.usage.totalTokens ?? inputTokens + outputTokens,
+          costUsd: costFor(resolved.model, { inputTokens, outputTokens }, this.config.prices),
+        },
+        latencyMs: performance.now() - started,
+        finishReason: result.finishReason,
+      };
+    } catch (error) {
+      // The merged signal keeps the reason of whichever source fired first.
+      const timedOut = abortSignal.aborted && abortSignal.reason === timeout.reason;
+      const aborted = abortSignal.aborted && !timedOut;
+      throw toLmError(error, { role: resolved.role, model: resolved.model, timeoutMs, timedOut, aborted });
+    }
+  }
+
+  private modelConfig(role: ModelRole): ModelConfig | undefined {
+    if (role === 'planner') return this.config.planner;
+    if (role === 'delegate') return this.config.delegate;
+    return this.config.delegateSmall;
+  }
+
+  /** Built once per serving role; a configuration error is thrown again on each call. */
+  private languageModel(role: ModelRole, config: ModelConfig): LanguageModelV3 {
+    let model = this.models.get(role);
+    if (!model) {
+      model = createLanguageModel(role, config, this.options);
+      this.models.set(role, model);
+    }
+    return model;
+  }
+}
+
+function toModelMessage(message: LmMessage): ModelMessage {
+  switch (message.role) {
+    case 'system':
+      return { role: 'system', content: message.content };
+    case 'user':
+      return { role: 'user', content: message.content };
+    case 'assistant':
+      return { role: 'assistant', content: message.content };
+  }
+}
+
+function notConfigured(role: ModelRole): LmError {
+  const planner = ROLE_ENV.planner.model;
+  const message =
+    role === 'planner'
+      ? `${planner} is not set: the planner role has no model; set ${planner}=provider/model (e.g. openai/gpt-4.1-mini)`
+      : `no model for the ${role} role: set ${ROLE_ENV[role].model}, or ${planner} (the ${role} role falls back to the planner)`;
+  return new LmError('not_configured', message, { role });
+}
