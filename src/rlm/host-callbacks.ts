@@ -142,6 +142,14 @@ async function subRlmBatched(
       const sandbox = await lent.catch(() => undefined);
       if (!sandbox) break;
       borrowed.push(sandbox);
+      if (host.tools.size > 0) {
+        const specs = [...host.tools.values()].map(({ name, params, doc }) => ({ name, params, doc }));
+        const ready = await sandbox.registerTools(specs).then(
+          () => true,
+          () => false,
+        );
+        if (!ready) break;
+      }
       lanes.push(sandbox);
     }
     const answers = new Array<string>(prompts.length);
