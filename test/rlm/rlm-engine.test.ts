@@ -3,8 +3,12 @@
  * OpenAI-compatible server, and a real sandbox of each kind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { trajectoryLines } from '../../src/rlm/trajectory-jsonl.js';
+import { createSandbox } from '../../src/sandbox/create-sandbox.js';
 import type { SandboxProvider } from '../../src/sandbox/sandbox.js';
+import { SandboxPool } from '../../src/sandbox/sandbox-pool.js';
 import {
   CHILD_MODEL,
   lastUserMessage,
@@ -138,6 +142,41 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
     expect(lines.at(-1)).toMatchObject({ type: 'result', answer: 'd1:d2:plain:ok' });
     const turnsInOrder = lines.filter((line) => line.type === 'iteration').map((line) => `${line.depth}.${line.iteration}`);
     expect(turnsInOrder).toEqual(['2.1', '2.2', '1.1', '1.2', '0.1', '0.2']);
+  });
+
+  it('runs sub_rlm_batched children concurrently in sandboxes the pool can spare, answers in order', async () => {
+    const pool = new SandboxPool({
+      create: () => createSandbox({ provider, cacheDir: join(tmpdir(), 'fleet-rlm-test-cache') }),
+      warm: 0,
+      maxLive: 2,
+      idleTimeoutMs: 60_000,
+    });
+    try {
+      const result = await harness.run(
+        [
+          ...turns(ROOT_MODEL, [
+            turn("rs = sub_rlm_batched(['alpha', 'beta', 'gamma'], context='shared')\nSUBMIT(answer=' '.join(rs))"),
+          ]),
+          {
+            model: CHILD_MODEL,
+            reply: () => ({ text: turn("SUBMIT(answer=question.upper() + '/' + context)"), delayMs: 400 }),
+          },
+        ],
+        { inputs: { context: 'root', question: 'fan out' }, pool },
+      );
+      expect(result.answer).toBe('ALPHA/shared BETA/shared GAMMA/shared');
+      const children = harness.requestsFor(CHILD_MODEL);
+      expect(children).toHaveLength(3);
+      // Three lanes (the parent's sandbox and two borrowed ones): all three children overlap.
+      const lastStart = Math.max(...children.map((request) => request.receivedAt));
+      const firstEnd = Math.min(...children.map((request) => request.respondedAt ?? Number.POSITIVE_INFINITY));
+      expect(lastStart).toBeLessThan(firstEnd);
+      const record = result.trajectory.iterations[0]!.blocks[0]!.callbacks[0]!;
+      expect(record.children?.map((child) => child.question)).toEqual(['alpha', 'beta', 'gamma']);
+      expect(pool.stats()).toMatchObject({ leased: 0 });
+    } finally {
+      await pool.shutdown();
+    }
   });
 
   it('feeds a SUBMIT validation error back, then accepts the fixed SUBMIT', async () => {
