@@ -33,7 +33,9 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = 2;
     } else {
-      process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(
+        `error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
       process.exitCode = 1;
     }
   }

@@ -47,11 +47,29 @@ export function registerRunCommand(program: Command): void {
     .command('run')
     .description('answer QUESTION over one or more context files with a Recursive Language Model')
     .argument('<question>', 'the question; shown to the model in full')
-    .option('-c, --context <file>', 'a context file, or - for stdin; repeat for a list of documents', collect, [])
-    .addOption(new Option('--sandbox <provider>', 'where model code runs (default: SANDBOX_PROVIDER or pyodide)').choices(SANDBOX_PROVIDERS))
+    .option(
+      '-c, --context <file>',
+      'a context file, or - for stdin; repeat for a list of documents',
+      collect,
+      [],
+    )
+    .addOption(
+      new Option(
+        '--sandbox <provider>',
+        'where model code runs (default: SANDBOX_PROVIDER or pyodide)',
+      ).choices(SANDBOX_PROVIDERS),
+    )
     .option('--max-iterations <n>', 'turns of the root run (default 30)', positiveInt)
-    .option('--max-llm-calls <n>', 'sub-model calls shared by the whole run tree (default 50)', nonNegativeInt)
-    .option('--max-depth <n>', 'deepest child run; sub_rlm past it is a plain llm_query (default 2)', nonNegativeInt)
+    .option(
+      '--max-llm-calls <n>',
+      'sub-model calls shared by the whole run tree (default 50)',
+      nonNegativeInt,
+    )
+    .option(
+      '--max-depth <n>',
+      'deepest child run; sub_rlm past it is a plain llm_query (default 2)',
+      nonNegativeInt,
+    )
     .option('--max-output-chars <n>', 'output of each code block the model sees (default 10000)', positiveInt)
     .option('--lm-timeout <seconds>', 'timeout of one model call (default 60)', positiveNumber)
     .option('--timeout <seconds>', 'wall-clock limit of the whole run', positiveNumber)
@@ -86,7 +104,9 @@ async function runCommand(question: string, flags: RunFlags): Promise<number> {
   const budgets = budgetsFrom(config, flags);
   const lm = new AiSdkLmClient(config.lm);
   if (!lm.resolve('planner')) {
-    throw new CliError('no model configured: set DSPY_LM_MODEL (e.g. openai/gpt-4.1-mini) and DSPY_LLM_API_KEY');
+    throw new CliError(
+      'no model configured: set DSPY_LM_MODEL (e.g. openai/gpt-4.1-mini) and DSPY_LLM_API_KEY',
+    );
   }
   const contexts = await Promise.all(flags.context.map(readContext));
   const context = contexts.length === 1 ? contexts[0]! : contexts;
@@ -173,7 +193,8 @@ function budgetsFrom(config: Config, flags: RunFlags): RlmBudgets {
 
 async function readContext(source: string): Promise<string> {
   if (source === '-') {
-    if (process.stdin.isTTY) throw new CliError('--context - reads stdin, but stdin is a terminal; pipe a file in');
+    if (process.stdin.isTTY)
+      throw new CliError('--context - reads stdin, but stdin is a terminal; pipe a file in');
     const chunks: Buffer[] = [];
     for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks).toString('utf8');
@@ -182,7 +203,8 @@ async function readContext(source: string): Promise<string> {
     return await readFile(source, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
     throw new CliError(`cannot read context file ${source}: ${why}`);
   }
 }

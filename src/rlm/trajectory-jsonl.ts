@@ -40,7 +40,8 @@ export function trajectoryLines(result: RlmResult, budgets: Partial<RlmBudgets>)
 function appendRun(trajectory: Trajectory, lines: unknown[]): void {
   for (const record of trajectory.iterations) {
     for (const block of record.blocks) {
-      for (const callback of block.callbacks) for (const child of callback.children ?? []) appendRun(child, lines);
+      for (const callback of block.callbacks)
+        for (const child of callback.children ?? []) appendRun(child, lines);
     }
     lines.push({
       type: 'iteration',

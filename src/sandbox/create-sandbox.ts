@@ -20,7 +20,10 @@ export async function createSandbox(settings: SandboxSettings): Promise<Sandbox>
   switch (settings.provider) {
     case 'pyodide': {
       const { pyodideTransportFactory } = await import('./pyodide/pyodide-transport.js');
-      const factory = pyodideTransportFactory({ cacheDir: settings.cacheDir, memoryLimitMb: settings.memoryLimitMb });
+      const factory = pyodideTransportFactory({
+        cacheDir: settings.cacheDir,
+        memoryLimitMb: settings.memoryLimitMb,
+      });
       return new DriverSandbox('pyodide', factory, settings);
     }
     case 'process': {

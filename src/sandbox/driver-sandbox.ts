@@ -17,7 +17,9 @@ import {
   parseDriverMessage,
   type ResultMessage,
 } from './driver-protocol.js';
+import type { DriverTransport, TransportFactory } from './driver-transport.js';
 import { encodeVariable } from './encode-variable.js';
+import { callErrorValue, emptyResult, errorText, toResult } from './execute-result.js';
 import type {
   ExecuteOptions,
   ExecuteResult,
@@ -32,25 +34,6 @@ import type {
   VariableValue,
 } from './sandbox.js';
 import { SandboxError } from './sandbox-error.js';
-
-/** Moves protocol lines to and from one running driver. */
-export interface DriverTransport {
-  send(message: HostMessage, payload?: Uint8Array): void;
-  /** Raise KeyboardInterrupt in whatever Python code runs right now. */
-  interrupt(): void;
-  /** Hard stop; resolves once the runtime is gone. */
-  terminate(): Promise<void>;
-}
-
-export interface TransportHandlers {
-  onLine(text: string): void;
-  onExit(reason: string): void;
-  /** Output written below Python's sys.stdout (fd level), if the transport can see it. */
-  onRawOutput(stream: 'stdout' | 'stderr', text: string): void;
-  onMemory(bytes: number): void;
-}
-
-export type TransportFactory = (handlers: TransportHandlers) => Promise<DriverTransport>;
 
 export interface DriverSandboxOptions {
   startTimeoutMs?: number;
@@ -76,6 +59,7 @@ interface ActiveExecution {
   runningSince?: number;
   timer?: NodeJS.Timeout;
   graceTimer?: NodeJS.Timeout;
+  repeatTimer?: NodeJS.Timeout;
   interrupted?: 'timeout' | 'cancelled';
   interruptPending?: boolean;
   rawOutput: string;
@@ -94,6 +78,7 @@ interface QueuedWork {
 }
 
 const RAW_OUTPUT_LIMIT = 10_000;
+const INTERRUPT_REPEAT_MS = 250;
 
 export class DriverSandbox implements Sandbox {
   readonly id = `sbx-${randomUUID().slice(0, 8)}`;
@@ -110,6 +95,7 @@ export class DriverSandbox implements Sandbox {
   private readonly counters = { executions: 0, restarts: 0, memoryBytes: undefined as number | undefined };
   private closed = false;
   private seq = 0;
+  private interrupts = 0;
   private readonly startTimeoutMs: number;
   private readonly graceMs: number;
   private readonly defaultTimeoutMs: number;
@@ -162,9 +148,13 @@ export class DriverSandbox implements Sandbox {
       });
     } catch (error) {
       if (current()) this.helloWaiter = undefined;
-      throw new SandboxError('start_failed', `${this.provider} sandbox failed to start: ${errorText(error)}`, {
-        cause: error,
-      });
+      throw new SandboxError(
+        'start_failed',
+        `${this.provider} sandbox failed to start: ${errorText(error)}`,
+        {
+          cause: error,
+        },
+      );
     }
     if (!current()) {
       // Shut down, or the runtime exited, while the transport came up: never keep it running.
@@ -176,7 +166,13 @@ export class DriverSandbox implements Sandbox {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new SandboxError('start_failed', `${this.provider} sandbox did not start within ${this.startTimeoutMs} ms`)),
+        () =>
+          reject(
+            new SandboxError(
+              'start_failed',
+              `${this.provider} sandbox did not start within ${this.startTimeoutMs} ms`,
+            ),
+          ),
         this.startTimeoutMs,
       );
     });
@@ -200,7 +196,9 @@ export class DriverSandbox implements Sandbox {
     const transport = this.transport;
     this.transport = undefined;
     this.generation++;
-    this.helloWaiter?.reject(new SandboxError('shut_down', `sandbox ${this.id} was shut down while starting`));
+    this.helloWaiter?.reject(
+      new SandboxError('shut_down', `sandbox ${this.id} was shut down while starting`),
+    );
     this.helloWaiter = undefined;
     this.failEverything(new SandboxError('shut_down', `sandbox ${this.id} was shut down`), false);
     if (transport) {
@@ -211,6 +209,7 @@ export class DriverSandbox implements Sandbox {
       }
       await transport.terminate();
     }
+    await this.starting?.catch(() => {}); // a runtime still coming up is terminated by spawn()
     this.emit({ type: 'stopped', sandboxId: this.id, reason: 'shutdown' });
   }
 
@@ -230,6 +229,11 @@ export class DriverSandbox implements Sandbox {
   // ------------------------------------------------------------------------------ requests
 
   async execute(options: ExecuteOptions): Promise<ExecuteResult> {
+    // interrupt() also stops executions asked for before it but not sent to the driver yet
+    // (still waiting for the start or in the queue): nothing may run after an interrupt that
+    // was requested before it, e.g. code a pool lessee left behind when it released the sandbox.
+    const epoch = this.interrupts;
+    const cancelled = () => options.signal?.aborted || epoch !== this.interrupts;
     await this.start();
     const id = `e${++this.seq}`;
     return new Promise<ExecuteResult>((resolve) => {
@@ -242,12 +246,12 @@ export class DriverSandbox implements Sandbox {
         ranMs: 0,
         rawOutput: '',
       };
-      if (options.signal?.aborted) {
+      if (cancelled()) {
         resolve(emptyResult(id, 'cancelled'));
         return;
       }
       const run = () => {
-        if (options.signal?.aborted) {
+        if (cancelled()) {
           resolve(emptyResult(id, 'cancelled'));
           return;
         }
@@ -271,7 +275,11 @@ export class DriverSandbox implements Sandbox {
       };
       this.enqueue({
         run,
-        fail: (error) => resolve({ ...emptyResult(id), error: { type: 'SandboxError', message: error.message, traceback: '' } }),
+        fail: (error) =>
+          resolve({
+            ...emptyResult(id),
+            error: { type: 'SandboxError', message: error.message, traceback: '' },
+          }),
       });
     });
   }
@@ -301,6 +309,7 @@ export class DriverSandbox implements Sandbox {
   }
 
   interrupt(): void {
+    this.interrupts++;
     for (const execution of [...this.stack]) this.interruptExecution(execution, 'cancelled');
   }
 
@@ -381,7 +390,9 @@ export class DriverSandbox implements Sandbox {
         if (!request || !message.id) return;
         this.requests.delete(message.id);
         if (message.error) {
-          request.reject(new SandboxError('request_failed', `${message.error.type}: ${message.error.message}`));
+          request.reject(
+            new SandboxError('request_failed', `${message.error.type}: ${message.error.message}`),
+          );
         } else request.resolve();
         this.pump();
         return;
@@ -441,7 +452,9 @@ export class DriverSandbox implements Sandbox {
     const index = this.stack.lastIndexOf(execution);
     if (index !== this.stack.length - 1) this.log(`result for ${message.id} arrived out of nesting order`);
     this.stack.splice(index, 1);
-    this.finish(execution, toResult(message, execution));
+    // The timer fires while the code runs, so its current stretch counts as well.
+    const running = execution.runningSince === undefined ? 0 : performance.now() - execution.runningSince;
+    this.finish(execution, toResult(message, { ...execution, ranMs: execution.ranMs + running }));
     this.updateTimers();
     this.pump();
   }
@@ -449,6 +462,7 @@ export class DriverSandbox implements Sandbox {
   private finish(execution: ActiveExecution, result: ExecuteResult): void {
     clearTimeout(execution.timer);
     clearTimeout(execution.graceTimer);
+    clearInterval(execution.repeatTimer);
     execution.detachSignal?.();
     execution.call?.controller.abort();
     this.executions.delete(execution.id);
@@ -461,7 +475,8 @@ export class DriverSandbox implements Sandbox {
       this.log(`sandbox ${stream}: ${text.slice(0, 500)}`);
       return;
     }
-    if (top.rawOutput.length < RAW_OUTPUT_LIMIT) top.rawOutput += text.slice(0, RAW_OUTPUT_LIMIT - top.rawOutput.length);
+    if (top.rawOutput.length < RAW_OUTPUT_LIMIT)
+      top.rawOutput += text.slice(0, RAW_OUTPUT_LIMIT - top.rawOutput.length);
     top.onOutput?.({ executionId: top.id, stream, text });
   }
 
@@ -482,7 +497,10 @@ export class DriverSandbox implements Sandbox {
         }
         const limit = execution.options.timeoutMs ?? this.defaultTimeoutMs;
         if (!execution.interrupted) {
-          execution.timer = setTimeout(() => this.interruptExecution(execution, 'timeout'), Math.max(0, limit - execution.ranMs));
+          execution.timer = setTimeout(
+            () => this.interruptExecution(execution, 'timeout'),
+            Math.max(0, limit - execution.ranMs),
+          );
         }
       } else if (!running && execution.runningSince !== undefined) {
         execution.ranMs += now - execution.runningSince;
@@ -502,7 +520,11 @@ export class DriverSandbox implements Sandbox {
       execution.call = undefined;
       call.controller.abort(new Error(`execution ${reason}`));
       if (this.transport) {
-        this.send({ type: 'reply', call_id: call.callId, error: { type: 'KeyboardInterrupt', message: reason } });
+        this.send({
+          type: 'reply',
+          call_id: call.callId,
+          error: { type: 'KeyboardInterrupt', message: reason },
+        });
       }
       this.armWatchdog(execution);
       this.updateTimers();
@@ -520,7 +542,20 @@ export class DriverSandbox implements Sandbox {
     this.armWatchdog(execution);
   }
 
+  /**
+   * Keeps interrupting until the code stops. An interrupt that lands before the code starts
+   * (the driver still reading the execute line, e.g. on a starved machine) looks stale to the
+   * driver, which drops it; so does code that catches KeyboardInterrupt and carries on. The
+   * watchdog below ends it if the repeats do not.
+   */
   private armWatchdog(execution: ActiveExecution): void {
+    clearInterval(execution.repeatTimer);
+    execution.repeatTimer = setInterval(
+      () => {
+        if (this.stack.at(-1) === execution && execution.call === undefined) this.transport?.interrupt();
+      },
+      Math.max(50, Math.min(INTERRUPT_REPEAT_MS, this.graceMs / 4)),
+    );
     clearTimeout(execution.graceTimer);
     execution.graceTimer = setTimeout(() => {
       if (this.executions.has(execution.id)) {
@@ -537,7 +572,9 @@ export class DriverSandbox implements Sandbox {
     this.generation++; // nothing more from the dead runtime counts
     if (this.helloWaiter) {
       // Died while starting: that start fails; it is not a restart.
-      this.helloWaiter.reject(new SandboxError('start_failed', `${this.provider} sandbox exited during start: ${reason}`));
+      this.helloWaiter.reject(
+        new SandboxError('start_failed', `${this.provider} sandbox exited during start: ${reason}`),
+      );
       this.helloWaiter = undefined;
       return;
     }
@@ -594,67 +631,4 @@ export class DriverSandbox implements Sandbox {
   private log(message: string): void {
     this.options.log?.(message);
   }
-}
-
-function toResult(message: ResultMessage, execution: ActiveExecution): ExecuteResult {
-  let stderr = message.stderr;
-  if (execution.rawOutput) stderr += (stderr && !stderr.endsWith('\n') ? '\n' : '') + execution.rawOutput;
-  const result: ExecuteResult = {
-    executionId: message.id,
-    stdout: message.stdout,
-    stderr,
-    stdoutChars: message.stdout_chars,
-    stderrChars: message.stderr_chars + execution.rawOutput.length,
-    durationMs: message.duration_ms,
-    ...(message.final ? { final: message.final } : {}),
-    ...(execution.interrupted ? { interrupted: execution.interrupted } : {}),
-  };
-  if (message.error) {
-    result.error = { type: message.error.type, message: message.error.message, traceback: message.error.traceback ?? '' };
-    if (execution.interrupted === 'timeout' && message.error.type === 'KeyboardInterrupt') {
-      const seconds = Math.round(execution.ranMs / 100) / 10;
-      const text = `execution ran for ${seconds} s, past its time limit, and was interrupted; variables set before that are kept`;
-      // Keep where the code was when it was stopped, but name the real cause.
-      const frames = (message.error.traceback ?? '').replace(/KeyboardInterrupt[^\n]*\n?$/, '');
-      result.error = { type: 'TimeoutError', message: text, traceback: `${frames}TimeoutError: ${text}\n` };
-    }
-  }
-  return result;
-}
-
-function emptyResult(executionId: string, interrupted?: 'timeout' | 'cancelled'): ExecuteResult {
-  return {
-    executionId,
-    stdout: '',
-    stderr: '',
-    stdoutChars: 0,
-    stderrChars: 0,
-    durationMs: 0,
-    ...(interrupted
-      ? {
-          interrupted,
-          error: { type: 'KeyboardInterrupt', message: `execution ${interrupted} before it ran`, traceback: '' },
-        }
-      : {}),
-  };
-}
-
-function callErrorValue(error: unknown): { type: string; message: string } {
-  if (error && typeof error === 'object') {
-    const record = error as { kind?: unknown; code?: unknown; name?: unknown; message?: unknown };
-    const type =
-      typeof record.kind === 'string'
-        ? record.kind
-        : typeof record.code === 'string'
-          ? record.code
-          : typeof record.name === 'string'
-            ? record.name
-            : 'Error';
-    return { type, message: typeof record.message === 'string' ? record.message : String(error) };
-  }
-  return { type: 'Error', message: String(error) };
-}
-
-export function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

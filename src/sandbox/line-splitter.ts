@@ -11,7 +11,10 @@ export class LineSplitter {
     let start = 0;
     for (let newline = chunk.indexOf(10); newline !== -1; newline = chunk.indexOf(10, start)) {
       const piece = chunk.subarray(start, newline);
-      const line = this.parts.length > 0 ? Buffer.concat([...this.parts, piece]).toString('utf8') : piece.toString('utf8');
+      const line =
+        this.parts.length > 0
+          ? Buffer.concat([...this.parts, piece]).toString('utf8')
+          : piece.toString('utf8');
       this.parts = [];
       start = newline + 1;
       if (line.trim()) this.onLine(line);

@@ -63,8 +63,11 @@ afterAll(async () => {
 
 describe('fleet-rlm run', () => {
   it('answers a needle question over a 5 MB file without ever sending the file', async () => {
-    const lines = Array.from({ length: 90_000 }, (_, i) => `row ${i}: status=ok latency=${(i * 7) % 500}ms region=eu-${i % 5}`);
-    lines.splice(61_234, 0, 'row X: status=FAILED owner=alice@example.com reason=disk full');
+    const lines = Array.from(
+      { length: 110_000 },
+      (_, i) => `row ${i}: status=ok latency=${(i * 7) % 500}ms region=eu-${i % 5}`,
+    );
+    lines.splice(71_234, 0, 'row X: status=FAILED owner=alice@example.com reason=disk full');
     const file = join(workDir, 'big.log');
     writeFileSync(file, lines.join('\n'));
     const size = readFileSync(file).length;
@@ -74,10 +77,17 @@ describe('fleet-rlm run', () => {
         turn("import re\nhit = re.search(r'^.*status=FAILED.*$', context, re.M).group(0)\nprint(hit)"),
         turn("who = llm_query('Who owns the failed row? ' + hit)\nSUBMIT(answer=who)"),
       ]),
-      { model: SMALL_MODEL, reply: (request) => (lastUserMessage(request).includes('owner=alice@example.com') ? 'alice@example.com' : '?') },
+      {
+        model: SMALL_MODEL,
+        reply: (request) =>
+          lastUserMessage(request).includes('owner=alice@example.com') ? 'alice@example.com' : '?',
+      },
     ]);
     const trajectory = join(workDir, 'run.jsonl');
-    const run = await cli(['run', 'Who owns the failed row?', '--context', file, '--trajectory', trajectory], modelEnv);
+    const run = await cli(
+      ['run', 'Who owns the failed row?', '--context', file, '--trajectory', trajectory],
+      modelEnv,
+    );
     expect(run.stderr).not.toContain('error');
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('alice@example.com\n');
@@ -85,13 +95,18 @@ describe('fleet-rlm run', () => {
     for (const request of server.requests) expect(request.bodyBytes).toBeLessThan(50_000);
     expect(run.stderr).toMatch(/\[fleet-rlm\] turn 1\/30 · sub-calls 0\/50 · depth 0 .* turn 1 done/);
     expect(run.stderr).toContain('[fleet-rlm] submitted: 2 turns · 1 sub-calls');
-    const jsonl = readFileSync(trajectory, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const jsonl = readFileSync(trajectory, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(jsonl.map((line) => line.type)).toEqual(['metadata', 'iteration', 'iteration', 'result']);
     expect(jsonl[3]).toMatchObject({ status: 'completed', answer: 'alice@example.com' });
   });
 
   it('takes several contexts as a list, and stdin with -', async () => {
-    server.script(turns(ROOT_MODEL, [turn("SUBMIT(answer=f'{type(context).__name__}:{len(context)}:{context[1]}')")]));
+    server.script(
+      turns(ROOT_MODEL, [turn("SUBMIT(answer=f'{type(context).__name__}:{len(context)}:{context[1]}')")]),
+    );
     const a = join(workDir, 'a.txt');
     writeFileSync(a, 'first document');
     const run = await cli(['run', 'How many?', '-c', a, '-c', '-', '--json'], modelEnv, 'second ✓ document');
@@ -104,7 +119,11 @@ describe('fleet-rlm run', () => {
 
   it('prints the partial answer and exits 3 when a budget runs out', async () => {
     server.script([
-      { model: ROOT_MODEL, match: (request) => request.messages[0]!.content.startsWith('An RLM run stopped'), reply: '{"answer": "partial"}' },
+      {
+        model: ROOT_MODEL,
+        match: (request) => request.messages[0]!.content.startsWith('An RLM run stopped'),
+        reply: '{"answer": "partial"}',
+      },
       { model: ROOT_MODEL, reply: turn("print('still looking')") },
     ]);
     const file = join(workDir, 'small.txt');

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { answerText, checkSubmit, DEFAULT_OUTPUT_SCHEMA, describeFields } from '../../src/rlm/output-schema.js';
+import {
+  answerText,
+  checkSubmit,
+  DEFAULT_OUTPUT_SCHEMA,
+  describeFields,
+} from '../../src/rlm/output-schema.js';
 
 describe('output schema', () => {
   it('describes fields with Python type names for the prompt', () => {
@@ -24,7 +29,10 @@ describe('output schema', () => {
   });
 
   it('stringifies a number given for a string field', () => {
-    expect(checkSubmit(DEFAULT_OUTPUT_SCHEMA, { answer: 42 })).toEqual({ ok: true, outputs: { answer: '42' } });
+    expect(checkSubmit(DEFAULT_OUTPUT_SCHEMA, { answer: 42 })).toEqual({
+      ok: true,
+      outputs: { answer: '42' },
+    });
   });
 
   it('names missing fields and shows how to call SUBMIT', () => {
@@ -32,7 +40,9 @@ describe('output schema', () => {
     expect(check.ok).toBe(false);
     if (check.ok) return;
     expect(check.errors).toEqual(['missing output field(s): answer']);
-    expect(check.feedback).toBe('[Error] SUBMIT is missing output field(s): answer. Call SUBMIT(answer=...).');
+    expect(check.feedback).toBe(
+      '[Error] SUBMIT is missing output field(s): answer. Call SUBMIT(answer=...).',
+    );
   });
 
   it('reports type errors per field with what was given', () => {

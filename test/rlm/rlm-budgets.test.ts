@@ -4,10 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SandboxProvider } from '../../src/sandbox/sandbox.js';
-import type { ScriptedRequest, ScriptRule } from '../support/scripted-lm-server.js';
 import { RlmHarness, ROOT_MODEL, SMALL_MODEL, turn, turns } from '../support/rlm-harness.js';
+import type { ScriptedRequest, ScriptRule } from '../support/scripted-lm-server.js';
 
-const isExtract = (request: ScriptedRequest) => request.messages[0]?.content.startsWith('An RLM run stopped') ?? false;
+const isExtract = (request: ScriptedRequest) =>
+  request.messages[0]?.content.startsWith('An RLM run stopped') ?? false;
 
 function extractRule(answer: string): ScriptRule {
   return { model: ROOT_MODEL, match: isExtract, reply: JSON.stringify({ answer }) };
@@ -26,7 +27,10 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM budgets on the %s sa
 
   it('max_iterations: stops after the last turn and extracts a best answer', async () => {
     const result = await harness.run(
-      [extractRule('best guess from the notes'), { model: ROOT_MODEL, reply: turn("notes = 'partial'\nprint(notes)") }],
+      [
+        extractRule('best guess from the notes'),
+        { model: ROOT_MODEL, reply: turn("notes = 'partial'\nprint(notes)") },
+      ],
       { inputs, budgets: { maxIterations: 2 } },
     );
     expect(result.termination).toMatchObject({ reason: 'max_iterations', limit: 2 });
@@ -63,7 +67,12 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM budgets on the %s sa
 
   it('max_tokens: no extract; the last output stands', async () => {
     const result = await harness.run(
-      [{ model: ROOT_MODEL, reply: { text: turn("print('partial result 42')"), usage: { input: 80, output: 30 } } }],
+      [
+        {
+          model: ROOT_MODEL,
+          reply: { text: turn("print('partial result 42')"), usage: { input: 80, output: 30 } },
+        },
+      ],
       { inputs, budgets: { maxTokens: 100 } },
     );
     expect(result.termination).toMatchObject({ reason: 'max_tokens', limit: 100, used: 110 });
@@ -75,7 +84,12 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM budgets on the %s sa
 
   it('max_cost: no extract; the last SUBMIT attempt stands', async () => {
     const result = await harness.run(
-      [{ model: ROOT_MODEL, reply: { text: turn("SUBMIT(answer=['not', 'a', 'string'])"), usage: { input: 100, output: 10 } } }],
+      [
+        {
+          model: ROOT_MODEL,
+          reply: { text: turn("SUBMIT(answer=['not', 'a', 'string'])"), usage: { input: 100, output: 10 } },
+        },
+      ],
       { inputs, budgets: { maxCostUsd: 0.05 } },
     );
     expect(result.termination.reason).toBe('max_cost');

@@ -2,9 +2,10 @@
  * RLM runs end to end: the real engine, the real AI SDK client over HTTP against a scripted
  * OpenAI-compatible server, and a real sandbox of each kind.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { trajectoryLines } from '../../src/rlm/trajectory-jsonl.js';
 import { createSandbox } from '../../src/sandbox/create-sandbox.js';
 import type { SandboxProvider } from '../../src/sandbox/sandbox.js';
@@ -54,7 +55,8 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
         ]),
         {
           model: SMALL_MODEL,
-          reply: (request) => (lastUserMessage(request).includes('vault code is 7-4-1-9') ? '7-4-1-9' : 'not found'),
+          reply: (request) =>
+            lastUserMessage(request).includes('vault code is 7-4-1-9') ? '7-4-1-9' : 'not found',
         },
       ],
       { inputs: { context, question: 'What is the vault code?' } },
@@ -83,7 +85,11 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
           turn("rs = llm_query_batched(['q1', 'q2', 'q3', 'q4', 'q5'])\nprint(rs)"),
           turn("SUBMIT(answer=' | '.join(rs))"),
         ]),
-        { model: SMALL_MODEL, match: (request) => lastUserMessage(request) === 'q3', reply: { status: 400, errorBody: { error: { message: 'bad prompt' } } } },
+        {
+          model: SMALL_MODEL,
+          match: (request) => lastUserMessage(request) === 'q3',
+          reply: { status: 400, errorBody: { error: { message: 'bad prompt' } } },
+        },
         { model: SMALL_MODEL, reply: (request) => ({ text: `A:${lastUserMessage(request)}`, delayMs: 300 }) },
       ],
       { inputs: { context: 'unused', question: 'batch' } },
@@ -104,7 +110,10 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
   it('runs sub_rlm children down to max depth, then degrades sub_rlm to llm_query', async () => {
     const result = await harness.run(
       [
-        ...turns(ROOT_MODEL, [turn("r = sub_rlm('level one task', context='ctx-A')\nprint(r)"), turn('SUBMIT(answer=r)')]),
+        ...turns(ROOT_MODEL, [
+          turn("r = sub_rlm('level one task', context='ctx-A')\nprint(r)"),
+          turn('SUBMIT(answer=r)'),
+        ]),
         ...turns(CHILD_MODEL, [
           turn("r = sub_rlm('level two task', context=context + '-B')\nprint(r)"),
           turn("r = sub_rlm('level three task', context=context + '-C')\nprint(r)"),
@@ -115,7 +124,9 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
           model: SMALL_MODEL,
           reply: (request) => {
             const prompt = lastUserMessage(request);
-            return prompt.includes('level three task') && prompt.includes('ctx-A-B-C') ? 'plain:ok' : 'plain:bad';
+            return prompt.includes('level three task') && prompt.includes('ctx-A-B-C')
+              ? 'plain:ok'
+              : 'plain:bad';
           },
         },
       ],
@@ -140,7 +151,9 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
     const lines = trajectoryLines(result, {}).map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ type: 'metadata', run_id: result.runId });
     expect(lines.at(-1)).toMatchObject({ type: 'result', answer: 'd1:d2:plain:ok' });
-    const turnsInOrder = lines.filter((line) => line.type === 'iteration').map((line) => `${line.depth}.${line.iteration}`);
+    const turnsInOrder = lines
+      .filter((line) => line.type === 'iteration')
+      .map((line) => `${line.depth}.${line.iteration}`);
     expect(turnsInOrder).toEqual(['2.1', '2.2', '1.1', '1.2', '0.1', '0.2']);
   });
 
@@ -155,7 +168,9 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
       const result = await harness.run(
         [
           ...turns(ROOT_MODEL, [
-            turn("rs = sub_rlm_batched(['alpha', 'beta', 'gamma'], context='shared')\nSUBMIT(answer=' '.join(rs))"),
+            turn(
+              "rs = sub_rlm_batched(['alpha', 'beta', 'gamma'], context='shared')\nSUBMIT(answer=' '.join(rs))",
+            ),
           ]),
           {
             model: CHILD_MODEL,
@@ -169,7 +184,9 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
       expect(children).toHaveLength(3);
       // Three lanes (the parent's sandbox and two borrowed ones): all three children overlap.
       const lastStart = Math.max(...children.map((request) => request.receivedAt));
-      const firstEnd = Math.min(...children.map((request) => request.respondedAt ?? Number.POSITIVE_INFINITY));
+      const firstEnd = Math.min(
+        ...children.map((request) => request.respondedAt ?? Number.POSITIVE_INFINITY),
+      );
       expect(lastStart).toBeLessThan(firstEnd);
       const record = result.trajectory.iterations[0]!.blocks[0]!.callbacks[0]!;
       expect(record.children?.map((child) => child.question)).toEqual(['alpha', 'beta', 'gamma']);
@@ -188,7 +205,10 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
     expect(result.answer).toBe('forty-two');
     const feedback = lastUserMessage(harness.requestsFor(ROOT_MODEL)[1]!);
     expect(feedback).toContain('[Error] SUBMIT is missing output field(s): answer. Call SUBMIT(answer=...).');
-    expect(result.trajectory.iterations[0]!.submit).toMatchObject({ valid: false, payload: { result: 'forty-two' } });
+    expect(result.trajectory.iterations[0]!.submit).toMatchObject({
+      valid: false,
+      payload: { result: 'forty-two' },
+    });
   });
 
   it('feeds a syntax error and an exception back with user-code tracebacks', async () => {
@@ -212,7 +232,11 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
 
   it('interrupts runaway code and keeps the REPL usable', async () => {
     const result = await harness.run(
-      turns(ROOT_MODEL, [turn('kept = 7\nwhile True:\n    pass'), turn('print(kept * 6)'), turn('SUBMIT(answer=str(kept * 6))')]),
+      turns(ROOT_MODEL, [
+        turn('kept = 7\nwhile True:\n    pass'),
+        turn('print(kept * 6)'),
+        turn('SUBMIT(answer=str(kept * 6))'),
+      ]),
       { inputs: { context: 'c', question: 'q' }, budgets: { executeTimeoutMs: 400 } },
     );
     expect(result.answer).toBe('42');
@@ -227,7 +251,9 @@ describe.each<SandboxProvider>(['pyodide', 'process'])('RLM engine on the %s san
       turns(ROOT_MODEL, ['I think the answer is obvious.', turn("SUBMIT(answer=lookup('k1', scale=3))")]),
       {
         inputs: { context: 'c', question: 'q' },
-        tools: [{ name: 'lookup', params: ['key', 'scale'], run: async (args) => `${args.key}x${args.scale}` }],
+        tools: [
+          { name: 'lookup', params: ['key', 'scale'], run: async (args) => `${args.key}x${args.scale}` },
+        ],
       },
     );
     expect(result.answer).toBe('k1x3');

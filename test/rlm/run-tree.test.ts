@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RunTree } from '../../src/rlm/run-tree.js';
 import { DEFAULT_BUDGETS } from '../../src/rlm/rlm-types.js';
+import { RunTree } from '../../src/rlm/run-tree.js';
 
 const usage = (tokens: number, costUsd: number | null) => ({
   inputTokens: tokens,
@@ -14,7 +14,10 @@ describe('RunTree budgets', () => {
     const tree = new RunTree({ ...DEFAULT_BUDGETS, maxLlmCalls: 5 }, undefined, () => {});
     expect(tree.chargeLlmCalls(3)).toEqual({ ok: true });
     const tooMany = tree.chargeLlmCalls(4);
-    expect(tooMany).toEqual({ ok: false, message: 'LM call budget: this needs 4 calls but only 2 of 5 are left' });
+    expect(tooMany).toEqual({
+      ok: false,
+      message: 'LM call budget: this needs 4 calls but only 2 of 5 are left',
+    });
     expect(tree.stopReason()).toBeUndefined();
     expect(tree.chargeLlmCalls(2)).toEqual({ ok: true });
     expect(tree.chargeLlmCalls(1).ok).toBe(false);

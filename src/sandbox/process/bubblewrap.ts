@@ -53,7 +53,9 @@ export function bubblewrapUsable(): Promise<boolean> {
   probe ??= (async () => {
     if (!findBwrap()) return false;
     try {
-      await run('bwrap', [...systemBinds(), '--unshare-all', '--die-with-parent', '/bin/true'], { timeout: 10_000 });
+      await run('bwrap', [...systemBinds(), '--unshare-all', '--die-with-parent', '/bin/true'], {
+        timeout: 10_000,
+      });
       return true;
     } catch {
       return false;
@@ -78,7 +80,12 @@ function systemBinds(): string[] {
 }
 
 /** bwrap arguments that run `python` on the driver with only `workDir` writable. */
-export function bubblewrapArgs(install: PythonInstall, driverDir: string, workDir: string, infoFd: number): string[] {
+export function bubblewrapArgs(
+  install: PythonInstall,
+  driverDir: string,
+  workDir: string,
+  infoFd: number,
+): string[] {
   const args = [...systemBinds()];
   for (const root of install.roots) {
     if (!root.startsWith('/usr/')) args.push('--ro-bind', root, root);

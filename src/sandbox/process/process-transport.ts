@@ -7,12 +7,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import type { HostMessage } from '../driver-protocol.js';
 import { DRIVER_PATH } from '../driver-path.js';
-import type { DriverTransport, TransportFactory, TransportHandlers } from '../driver-sandbox.js';
+import type { HostMessage } from '../driver-protocol.js';
+import type { DriverTransport, TransportFactory, TransportHandlers } from '../driver-transport.js';
 import { LineSplitter } from '../line-splitter.js';
 import { bubblewrapArgs, bubblewrapUsable, locatePython } from './bubblewrap.js';
 
@@ -36,7 +36,9 @@ async function startProcessTransport(
   const mode = options.bubblewrap ?? 'auto';
   const isolate = mode !== 'off' && (await bubblewrapUsable());
   if (mode === 'required' && !isolate) {
-    throw new Error('bubblewrap is required (SANDBOX_BWRAP=required) but bwrap is missing or cannot create namespaces');
+    throw new Error(
+      'bubblewrap is required (SANDBOX_BWRAP=required) but bwrap is missing or cannot create namespaces',
+    );
   }
   const workDir = mkdtempSync(join(tmpdir(), 'fleet-rlm-sbx-'));
   const driverArgs = ['-u', '-X', 'utf8', '-s', DRIVER_PATH, '--fd-in', '3', '--fd-out', '4'];
@@ -52,15 +54,24 @@ async function startProcessTransport(
   };
   const stdio: Array<'ignore' | 'pipe'> = ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'];
   const child = isolate
-    ? spawn('bwrap', [...bubblewrapArgs(install, dirname(DRIVER_PATH), workDir, 5), install.executable, ...driverArgs], {
-        cwd: workDir,
-        env,
-        stdio: [...stdio, 'pipe'],
-        detached: true,
-      })
+    ? spawn(
+        'bwrap',
+        [...bubblewrapArgs(install, dirname(DRIVER_PATH), workDir, 5), install.executable, ...driverArgs],
+        {
+          cwd: workDir,
+          env,
+          stdio: [...stdio, 'pipe'],
+          detached: true,
+        },
+      )
     : spawn(install.executable, driverArgs, { cwd: workDir, env, stdio, detached: true });
   const transport = new ProcessTransport(child, workDir, handlers);
-  await transport.ready(isolate);
+  try {
+    await transport.ready(isolate);
+  } catch (error) {
+    await transport.terminate(); // never leave a half-started child behind
+    throw error;
+  }
   return transport;
 }
 
@@ -90,7 +101,7 @@ class ProcessTransport implements DriverTransport {
       child.once('exit', (code, signal) => {
         this.exited = true;
         rmSync(this.workDir, { recursive: true, force: true });
-        const how = signal ? `killed by ${signal}` : `exit code ${code}`;
+        const how = exitDescription(code, signal);
         handlers.onExit(this.stderrTail.trim() ? `${how}: ${this.stderrTail.trim().slice(-500)}` : how);
         resolve();
       });
@@ -107,17 +118,16 @@ class ProcessTransport implements DriverTransport {
       this.pythonPid = this.child.pid;
       return;
     }
+    // bwrap writes its info JSON in several writes, then closes the descriptor. Read it to the
+    // end: stopping at the first chunk that names the pid closes our end early, and bwrap's
+    // next write then dies of SIGPIPE (and a chunk can end in the middle of the number).
     const info = (this.child.stdio as unknown as Readable[])[5]!;
     let text = '';
-    for await (const chunk of info) {
-      text += String(chunk);
-      const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
-      if (match) {
-        this.pythonPid = Number(match[1]);
-        break;
-      }
-    }
-    if (!this.pythonPid) throw new Error(`bubblewrap did not report the interpreter's pid: ${this.stderrTail}`);
+    for await (const chunk of info) text += String(chunk);
+    const match = /"child-pid"\s*:\s*(\d+)/.exec(text);
+    if (match) this.pythonPid = Number(match[1]);
+    if (!this.pythonPid)
+      throw new Error(`bubblewrap did not report the interpreter's pid: ${this.stderrTail}`);
   }
 
   send(message: HostMessage, payload?: Uint8Array): void {
@@ -142,7 +152,8 @@ class ProcessTransport implements DriverTransport {
   }
 
   async terminate(): Promise<void> {
-    if (!this.exited && this.child.pid) {
+    if (this.child.pid === undefined) return; // never spawned: there is no exit to wait for
+    if (!this.exited) {
       try {
         process.kill(-this.child.pid, 'SIGKILL'); // the whole group: bwrap and the interpreter
       } catch {
@@ -151,4 +162,17 @@ class ProcessTransport implements DriverTransport {
     }
     await this.exitPromise;
   }
+}
+
+/**
+ * Under bubblewrap the interpreter is not our child: bwrap exits with 128 + the signal that
+ * killed it, so name that signal as if we had seen it ourselves.
+ */
+function exitDescription(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal) return `killed by ${signal}`;
+  const name =
+    code !== null && code > 128
+      ? Object.entries(constants.signals).find(([, number]) => number === code - 128)?.[0]
+      : undefined;
+  return name ? `killed by ${name} (exit code ${code})` : `exit code ${code}`;
 }

@@ -9,9 +9,9 @@ import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
-import type { HostMessage } from '../driver-protocol.js';
 import { DRIVER_PATH } from '../driver-path.js';
-import type { DriverTransport, TransportFactory, TransportHandlers } from '../driver-sandbox.js';
+import type { HostMessage } from '../driver-protocol.js';
+import type { DriverTransport, TransportFactory, TransportHandlers } from '../driver-transport.js';
 import { SnapshotCache } from './snapshot-cache.js';
 
 const WORKER_PATH = fileURLToPath(new URL('./worker.mjs', import.meta.url));
@@ -78,6 +78,9 @@ async function startPyodideTransport(
   worker.stdout.setEncoding('utf8').on('data', (text: string) => handlers.onRawOutput('stdout', text));
   worker.stderr.setEncoding('utf8').on('data', (text: string) => handlers.onRawOutput('stderr', text));
   const transport = new PyodideTransport(worker, port1, new Int32Array(wake), new Int32Array(interrupt));
+  // Snapshot messages are only believed while Pyodide loads, before any user code can run:
+  // a snapshot saved later could carry state planted by user code into every later sandbox.
+  let loading = true;
   worker.on('message', (message: unknown) => {
     if (typeof message === 'string') {
       handlers.onLine(message);
@@ -85,9 +88,11 @@ async function startPyodideTransport(
     }
     const control = message as { kind: string; bytes?: unknown; stream?: 'stdout' | 'stderr'; text?: string };
     if (control.kind === 'memory') handlers.onMemory(control.bytes as number);
-    else if (control.kind === 'raw') handlers.onRawOutput(control.stream ?? 'stderr', `${control.text ?? ''}\n`);
-    else if (control.kind === 'snapshot') cache?.save(control.bytes as Uint8Array);
-    else if (control.kind === 'snapshot_failed') cache?.discard();
+    else if (control.kind === 'raw')
+      handlers.onRawOutput(control.stream ?? 'stderr', `${control.text ?? ''}\n`);
+    else if (control.kind === 'loaded') loading = false;
+    else if (control.kind === 'snapshot' && loading && makeSnapshot) cache?.save(control.bytes as Uint8Array);
+    else if (control.kind === 'snapshot_failed' && loading) cache?.discard();
   });
   let exited = false;
   const exit = (reason: string) => {
@@ -125,7 +130,9 @@ class PyodideTransport implements DriverTransport {
     if (payload) {
       // Transfer, never copy: the bytes must own their whole buffer to be detachable.
       const owned =
-        payload.byteOffset === 0 && payload.byteLength === payload.buffer.byteLength && !(payload.buffer instanceof SharedArrayBuffer)
+        payload.byteOffset === 0 &&
+        payload.byteLength === payload.buffer.byteLength &&
+        !(payload.buffer instanceof SharedArrayBuffer)
           ? payload
           : payload.slice();
       const id = 'id' in message ? message.id : undefined;

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * The Pyodide sandbox worker: loads Pyodide (from a memory snapshot when one is given), starts
- * `driver.py` on a blocking transport, hardens its own JS realm, then stays inside the driver's
- * serve loop for the rest of its life.
+ * `driver.py` on a blocking transport, hardens its own JS realm (harden.mjs), then stays inside
+ * the driver's serve loop for the rest of its life.
  *
  * Plain JavaScript on purpose: it runs before and after the realm is locked down, and must not
  * depend on a loader. The host half is pyodide-transport.ts.
@@ -11,8 +11,8 @@
  * synchronously (`receiveMessageOnPort`) after `Atomics.wait` on a shared counter; worker ->
  * host messages are plain `postMessage`s. The interrupt buffer is Pyodide's SIGINT flag.
  */
-import { createRequire } from 'node:module';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { harden } from './harden.mjs';
 
 /** @type {{ port: import('node:worker_threads').MessagePort, signal: SharedArrayBuffer, interrupt: SharedArrayBuffer,
  *   memoryCapBytes: number, snapshot?: Uint8Array, makeSnapshot: boolean, driverSource: string, indexURL: string }} */
@@ -20,13 +20,14 @@ const config = workerData;
 const host = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 const wake = new Int32Array(config.signal);
 const interruptFlag = new Int32Array(config.interrupt);
-const decoder = new TextDecoder();
 
 capWasmMemory(config.memoryCapBytes);
 
 const { loadPyodide } = await import('pyodide');
 const pyodide = await load();
 host.postMessage({ kind: 'loaded', fromSnapshot: Boolean(config.snapshot) });
+// The heap as loaded (a snapshot restores it without growing), so the host knows it from the start.
+host.postMessage({ kind: 'memory', bytes: /** @type {any} */ (pyodide)._module.HEAP8.buffer.byteLength });
 
 /** @type {Map<string, Uint8Array>} */
 const payloads = new Map();
@@ -45,9 +46,14 @@ function recv() {
   }
 }
 
-/** @param {string} text */
+/**
+ * Python code can reach this function (through the driver object), so it only ever posts a
+ * string: a protocol line. An object would look like a control message (a forged `snapshot`
+ * would poison every later sandbox started from the cache).
+ * @param {unknown} text
+ */
 function send(text) {
-  host.postMessage(text);
+  host.postMessage(String(text));
 }
 
 /** @param {string} id */
@@ -72,20 +78,36 @@ function sleep(seconds) {
 const driverModule = pyodide.pyimport('fleet_driver');
 const driver = driverModule.create_pyodide_driver(recv, send, takePayload, sleep);
 const fdWrite = driver.fd_write;
-pyodide.setStdout({ write: (bytes) => (fdWrite('stdout', decoder.decode(bytes)), bytes.length) });
-pyodide.setStderr({ write: (bytes) => (fdWrite('stderr', decoder.decode(bytes)), bytes.length) });
+pyodide.setStdout(fdWriter('stdout'));
+pyodide.setStderr(fdWriter('stderr'));
 pyodide.setInterruptBuffer(interruptFlag);
-harden();
+harden(pyodide);
 driver.serve();
 process.exit(0);
 
 // ------------------------------------------------------------------------------------------
 
+/**
+ * Writes below sys.stdout (os.write(1, ...), C code) go to the current execution's output.
+ * One streaming decoder per descriptor, so a character split across two writes survives.
+ * @param {'stdout' | 'stderr'} stream
+ */
+function fdWriter(stream) {
+  const streamDecoder = new TextDecoder();
+  return {
+    write: (/** @type {Uint8Array} */ bytes) => {
+      fdWrite(stream, streamDecoder.decode(bytes, { stream: true }));
+      return bytes.length;
+    },
+  };
+}
+
 async function load() {
   const options = {
     indexURL: config.indexURL,
     jsglobals: Object.freeze(Object.create(null)),
-    env: { HOME: '/home/pyodide' },
+    // Emscripten would fill `_` with this worker's host path.
+    env: { HOME: '/home/pyodide', _: '/usr/bin/python3' },
     stdout: (/** @type {string} */ text) => host.postMessage({ kind: 'raw', stream: 'stdout', text }),
     stderr: (/** @type {string} */ text) => host.postMessage({ kind: 'raw', stream: 'stderr', text }),
   };
@@ -131,54 +153,4 @@ function capWasmMemory(capBytes) {
     host.postMessage({ kind: 'memory', bytes: this.buffer.byteLength });
     return previous;
   };
-}
-
-/**
- * The hardening recipe of shared/reference/pyodide-sandbox.md §7: no `js`/`pyodide_js`
- * modules, no host env, no require/builtin modules, no fetch or sockets, no host shell, and
- * no way to build a function from a string (the FFI `constructor.constructor` escape).
- */
-function harden() {
-  pyodide.unregisterJsModule('js');
-  pyodide.unregisterJsModule('pyodide_js');
-  pyodide.runPython(`
-import sys
-for _name in ("js", "pyodide_js"):
-    sys.modules.pop(_name, None)
-del _name
-`);
-  const requireFromPyodide = createRequire(import.meta.resolve('pyodide'));
-  const childProcess = requireFromPyodide('node:child_process');
-  childProcess.spawnSync = () => ({ status: 127, signal: null, output: [], pid: 0, stdout: '', stderr: '' });
-  childProcess.spawn = childProcess.exec = childProcess.execSync = childProcess.execFileSync = () => {
-    throw new Error('processes are disabled in the sandbox');
-  };
-  try {
-    const wsPath = requireFromPyodide.resolve('ws');
-    requireFromPyodide(wsPath);
-    const cached = requireFromPyodide.cache[wsPath];
-    if (cached) {
-      cached.exports = function NoSockets() {
-        throw new Error('network access is disabled in the sandbox');
-      };
-    }
-  } catch {
-    // ws not installed: the socket emulation has nothing to connect with
-  }
-  const anyGlobal = /** @type {any} */ (globalThis);
-  delete anyGlobal.require;
-  anyGlobal.fetch = undefined;
-  anyGlobal.WebSocket = undefined;
-  const anyProcess = /** @type {any} */ (process);
-  for (const key of ['getBuiltinModule', 'binding', '_linkedBinding', 'dlopen']) anyProcess[key] = undefined;
-  const constructors = [
-    Function,
-    async () => {},
-    function* () {},
-    async function* () {},
-  ].map((fn) => (fn === Function ? Function : Object.getPrototypeOf(fn).constructor));
-  for (const ctor of constructors) {
-    Object.defineProperty(ctor.prototype, 'constructor', { value: undefined, writable: false, configurable: false });
-  }
-  anyGlobal.eval = undefined;
 }

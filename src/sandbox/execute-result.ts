@@ -1,0 +1,88 @@
+/**
+ * Building ExecuteResults: from the driver's result message, for executions that never ran,
+ * and the error values a failed host call sends back to Python.
+ */
+import type { ResultMessage } from './driver-protocol.js';
+import type { ExecuteResult } from './sandbox.js';
+
+/** What the host knows about an execution beyond the driver's result message. */
+export interface ExecutionFacts {
+  rawOutput: string;
+  interrupted?: 'timeout' | 'cancelled';
+  /** Time the code itself ran (host calls excluded). */
+  ranMs: number;
+}
+
+/** The driver's result message as an ExecuteResult; a timeout's KeyboardInterrupt becomes a TimeoutError. */
+export function toResult(message: ResultMessage, execution: ExecutionFacts): ExecuteResult {
+  let stderr = message.stderr;
+  if (execution.rawOutput) stderr += (stderr && !stderr.endsWith('\n') ? '\n' : '') + execution.rawOutput;
+  const result: ExecuteResult = {
+    executionId: message.id,
+    stdout: message.stdout,
+    stderr,
+    stdoutChars: message.stdout_chars,
+    stderrChars: message.stderr_chars + execution.rawOutput.length,
+    durationMs: message.duration_ms,
+    ...(message.final ? { final: message.final } : {}),
+    ...(execution.interrupted ? { interrupted: execution.interrupted } : {}),
+  };
+  if (message.error) {
+    result.error = {
+      type: message.error.type,
+      message: message.error.message,
+      traceback: message.error.traceback ?? '',
+    };
+    if (execution.interrupted === 'timeout' && message.error.type === 'KeyboardInterrupt') {
+      const seconds = Math.round(execution.ranMs / 100) / 10;
+      const text = `execution ran for ${seconds} s, past its time limit, and was interrupted; variables set before that are kept`;
+      // Keep where the code was when it was stopped, but name the real cause.
+      const frames = (message.error.traceback ?? '').replace(/KeyboardInterrupt[^\n]*\n?$/, '');
+      result.error = { type: 'TimeoutError', message: text, traceback: `${frames}TimeoutError: ${text}\n` };
+    }
+  }
+  return result;
+}
+
+/** The result of an execution that never ran (or whose runtime died under it). */
+export function emptyResult(executionId: string, interrupted?: 'timeout' | 'cancelled'): ExecuteResult {
+  return {
+    executionId,
+    stdout: '',
+    stderr: '',
+    stdoutChars: 0,
+    stderrChars: 0,
+    durationMs: 0,
+    ...(interrupted
+      ? {
+          interrupted,
+          error: {
+            type: 'KeyboardInterrupt',
+            message: `execution ${interrupted} before it ran`,
+            traceback: '',
+          },
+        }
+      : {}),
+  };
+}
+
+/** A host handler's error as the driver's error value: its `kind`, `code` or `name` becomes the type. */
+export function callErrorValue(error: unknown): { type: string; message: string } {
+  if (error && typeof error === 'object') {
+    const record = error as { kind?: unknown; code?: unknown; name?: unknown; message?: unknown };
+    const type =
+      typeof record.kind === 'string'
+        ? record.kind
+        : typeof record.code === 'string'
+          ? record.code
+          : typeof record.name === 'string'
+            ? record.name
+            : 'Error';
+    return { type, message: typeof record.message === 'string' ? record.message : String(error) };
+  }
+  return { type: 'Error', message: String(error) };
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
