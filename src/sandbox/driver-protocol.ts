@@ -32,6 +32,8 @@ export const setVarMessage = z.object({
   /** Small values travel inline; large ones as bytes beside the message (see transports). */
   value: z.unknown().optional(),
   byte_lengths: z.array(z.number().int().nonnegative()).optional(),
+  /** How text payloads are encoded (default utf-8). */
+  encoding: z.enum(['utf-8', 'latin-1']).optional(),
   path: z.string().optional(),
 });
 

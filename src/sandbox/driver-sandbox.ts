@@ -1,31 +1,26 @@
 /**
  * The host half of the driver protocol, shared by every provider that runs `driver.py`.
  *
- * It owns: the stack of executions (nested while a call waits, exactly as the driver nests
- * them), dispatch of new work only when the driver can take it, host-call handling inside the
- * caller's async context, per-execution timeouts that exclude time spent in host calls,
- * interrupts, and the watchdog that restarts a runtime stuck past its interrupt grace period.
- * Transports (worker thread, child process, ...) only move protocol lines.
+ * It owns the runtime's lifecycle (start, hello, shutdown, restart after a crash or when the
+ * watchdog gives up on stuck code), the queue that sends new work only when the driver can take
+ * it, and the dispatch of driver messages. The running executions, their host calls, timeouts
+ * and interrupts live in ExecutionStack; transports (worker thread, child process, ...) only
+ * move protocol lines.
  */
-import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import {
-  type CallMessage,
   DRIVER_PROTOCOL_VERSION,
   type DriverMessage,
   type HostMessage,
   parseDriverMessage,
-  type ResultMessage,
 } from './driver-protocol.js';
 import type { DriverTransport, TransportFactory } from './driver-transport.js';
 import { encodeVariable } from './encode-variable.js';
-import { callErrorValue, emptyResult, errorText, toResult } from './execute-result.js';
+import { emptyResult, errorText } from './execute-result.js';
+import { ExecutionStack } from './execution-stack.js';
 import type {
   ExecuteOptions,
   ExecuteResult,
-  HostCall,
-  HostCallHandler,
-  OutputChunk,
   Sandbox,
   SandboxLifecycleEvent,
   SandboxProvider,
@@ -43,29 +38,6 @@ export interface DriverSandboxOptions {
   log?: (message: string) => void;
 }
 
-interface InflightCall {
-  callId: string;
-  controller: AbortController;
-}
-
-interface ActiveExecution {
-  id: string;
-  options: ExecuteOptions;
-  onCall?: HostCallHandler;
-  onOutput?: (chunk: OutputChunk) => void;
-  resolve(result: ExecuteResult): void;
-  call?: InflightCall;
-  ranMs: number;
-  runningSince?: number;
-  timer?: NodeJS.Timeout;
-  graceTimer?: NodeJS.Timeout;
-  repeatTimer?: NodeJS.Timeout;
-  interrupted?: 'timeout' | 'cancelled';
-  interruptPending?: boolean;
-  rawOutput: string;
-  detachSignal?: () => void;
-}
-
 interface PendingRequest {
   resolve(): void;
   reject(error: Error): void;
@@ -77,17 +49,13 @@ interface QueuedWork {
   fail(error: Error): void;
 }
 
-const RAW_OUTPUT_LIMIT = 10_000;
-const INTERRUPT_REPEAT_MS = 250;
-
 export class DriverSandbox implements Sandbox {
   readonly id = `sbx-${randomUUID().slice(0, 8)}`;
   private transport?: DriverTransport;
   private starting?: Promise<void>;
   private generation = 0;
   private helloWaiter?: { resolve(): void; reject(error: Error): void };
-  private readonly stack: ActiveExecution[] = [];
-  private readonly executions = new Map<string, ActiveExecution>();
+  private readonly executions: ExecutionStack;
   private readonly requests = new Map<string, PendingRequest>();
   private readonly queue: QueuedWork[] = [];
   private readonly listeners = new Set<(event: SandboxLifecycleEvent) => void>();
@@ -97,8 +65,6 @@ export class DriverSandbox implements Sandbox {
   private seq = 0;
   private interrupts = 0;
   private readonly startTimeoutMs: number;
-  private readonly graceMs: number;
-  private readonly defaultTimeoutMs: number;
 
   constructor(
     readonly provider: SandboxProvider,
@@ -106,8 +72,18 @@ export class DriverSandbox implements Sandbox {
     private readonly options: DriverSandboxOptions = {},
   ) {
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
-    this.graceMs = options.interruptGraceMs ?? 2_000;
-    this.defaultTimeoutMs = options.defaultTimeoutMs ?? 120_000;
+    this.executions = new ExecutionStack(
+      {
+        send: (message) => {
+          if (this.transport) this.send(message);
+        },
+        interruptRuntime: () => this.transport?.interrupt(),
+        onStuck: (reason) => void this.restart(reason),
+        onCallWaiting: () => this.pump(), // the driver serves other work while a call waits
+      },
+      options.interruptGraceMs ?? 2_000,
+      options.defaultTimeoutMs ?? 120_000,
+    );
   }
 
   get alive(): boolean {
@@ -237,15 +213,7 @@ export class DriverSandbox implements Sandbox {
     await this.start();
     const id = `e${++this.seq}`;
     return new Promise<ExecuteResult>((resolve) => {
-      const execution: ActiveExecution = {
-        id,
-        options,
-        onCall: options.onCall && AsyncResource.bind(options.onCall),
-        onOutput: options.onOutput && AsyncResource.bind(options.onOutput),
-        resolve,
-        ranMs: 0,
-        rawOutput: '',
-      };
+      const execution = ExecutionStack.create(id, options, resolve);
       if (cancelled()) {
         resolve(emptyResult(id, 'cancelled'));
         return;
@@ -256,13 +224,7 @@ export class DriverSandbox implements Sandbox {
           return;
         }
         this.counters.executions++;
-        this.executions.set(id, execution);
-        this.stack.push(execution);
-        if (options.signal) {
-          const onAbort = () => this.interruptExecution(execution, 'cancelled');
-          options.signal.addEventListener('abort', onAbort, { once: true });
-          execution.detachSignal = () => options.signal?.removeEventListener('abort', onAbort);
-        }
+        this.executions.begin(execution);
         this.send({
           type: 'execute',
           id,
@@ -271,7 +233,6 @@ export class DriverSandbox implements Sandbox {
           ...(options.maxOutputChars ? { max_output_chars: options.maxOutputChars } : {}),
           ...(options.outputFields ? { output_fields: options.outputFields } : {}),
         });
-        this.updateTimers();
       };
       this.enqueue({
         run,
@@ -310,7 +271,7 @@ export class DriverSandbox implements Sandbox {
 
   interrupt(): void {
     this.interrupts++;
-    for (const execution of [...this.stack]) this.interruptExecution(execution, 'cancelled');
+    this.executions.interruptAll();
   }
 
   private async request(build: (id: string) => HostMessage, payload?: Uint8Array): Promise<void> {
@@ -334,9 +295,7 @@ export class DriverSandbox implements Sandbox {
   }
 
   private driverFree(): boolean {
-    if (!this.transport || this.starting) return false;
-    const top = this.stack.at(-1);
-    return !top || top.call !== undefined;
+    return this.transport !== undefined && !this.starting && this.executions.driverIdle();
   }
 
   private pump(): void {
@@ -380,10 +339,11 @@ export class DriverSandbox implements Sandbox {
         return;
       }
       case 'call':
-        this.onCall(message);
+        this.executions.onCall(message);
         return;
       case 'result':
-        this.onResult(message);
+        this.executions.complete(message, (text) => this.log(text));
+        this.pump();
         return;
       case 'ack': {
         const request = message.id ? this.requests.get(message.id) : undefined;
@@ -400,168 +360,8 @@ export class DriverSandbox implements Sandbox {
     }
   }
 
-  private onCall(message: CallMessage): void {
-    const execution = this.executions.get(message.id);
-    const reply = (fields: { result?: unknown; error?: { type: string; message: string } }) => {
-      if (this.transport) this.send({ type: 'reply', call_id: message.call_id, ...fields });
-    };
-    if (!execution) {
-      reply({ error: { type: 'ProtocolError', message: `no running execution ${message.id}` } });
-      return;
-    }
-    if (execution.interruptPending || execution.options.signal?.aborted) {
-      reply({ error: { type: 'KeyboardInterrupt', message: 'execution interrupted' } });
-      return;
-    }
-    if (!execution.onCall) {
-      reply({ error: { type: 'NoHandler', message: `${message.name}() is not available in this sandbox` } });
-      return;
-    }
-    const controller = new AbortController();
-    const call: InflightCall = { callId: message.call_id, controller };
-    execution.call = call;
-    this.updateTimers();
-    this.pump(); // the driver serves other work while this call waits
-    const hostCall: HostCall = {
-      executionId: message.id,
-      callId: message.call_id,
-      name: message.name,
-      args: message.args,
-    };
-    const settle = (fields: { result?: unknown; error?: { type: string; message: string } }) => {
-      if (execution.call !== call) return; // answered already (interrupted)
-      execution.call = undefined;
-      reply(fields);
-      this.updateTimers();
-    };
-    let pending: Promise<unknown>;
-    try {
-      pending = Promise.resolve(execution.onCall(hostCall, controller.signal));
-    } catch (error) {
-      pending = Promise.reject(error);
-    }
-    pending.then(
-      (result) => settle({ result: result === undefined ? null : result }),
-      (error: unknown) => settle({ error: callErrorValue(error) }),
-    );
-  }
-
-  private onResult(message: ResultMessage): void {
-    const execution = this.executions.get(message.id);
-    if (!execution) return; // a repeat: the driver resends if an interrupt lands in its own code
-    const index = this.stack.lastIndexOf(execution);
-    if (index !== this.stack.length - 1) this.log(`result for ${message.id} arrived out of nesting order`);
-    this.stack.splice(index, 1);
-    // The timer fires while the code runs, so its current stretch counts as well.
-    const running = execution.runningSince === undefined ? 0 : performance.now() - execution.runningSince;
-    this.finish(execution, toResult(message, { ...execution, ranMs: execution.ranMs + running }));
-    this.updateTimers();
-    this.pump();
-  }
-
-  private finish(execution: ActiveExecution, result: ExecuteResult): void {
-    clearTimeout(execution.timer);
-    clearTimeout(execution.graceTimer);
-    clearInterval(execution.repeatTimer);
-    execution.detachSignal?.();
-    execution.call?.controller.abort();
-    this.executions.delete(execution.id);
-    execution.resolve(result);
-  }
-
   private onRawOutput(stream: 'stdout' | 'stderr', text: string): void {
-    const top = this.stack.at(-1);
-    if (!top) {
-      this.log(`sandbox ${stream}: ${text.slice(0, 500)}`);
-      return;
-    }
-    if (top.rawOutput.length < RAW_OUTPUT_LIMIT)
-      top.rawOutput += text.slice(0, RAW_OUTPUT_LIMIT - top.rawOutput.length);
-    top.onOutput?.({ executionId: top.id, stream, text });
-  }
-
-  // ------------------------------------------------------------------------------ time & interrupts
-
-  /** Only the innermost execution, while it runs code (no call pending), spends its time budget. */
-  private updateTimers(): void {
-    const now = performance.now();
-    const top = this.stack.at(-1);
-    for (const execution of this.stack) {
-      const running = execution === top && execution.call === undefined;
-      if (running && execution.runningSince === undefined) {
-        execution.runningSince = now;
-        if (execution.interruptPending) {
-          execution.interruptPending = false;
-          this.deliverInterrupt(execution);
-          continue;
-        }
-        const limit = execution.options.timeoutMs ?? this.defaultTimeoutMs;
-        if (!execution.interrupted) {
-          execution.timer = setTimeout(
-            () => this.interruptExecution(execution, 'timeout'),
-            Math.max(0, limit - execution.ranMs),
-          );
-        }
-      } else if (!running && execution.runningSince !== undefined) {
-        execution.ranMs += now - execution.runningSince;
-        execution.runningSince = undefined;
-        clearTimeout(execution.timer);
-      }
-    }
-  }
-
-  private interruptExecution(execution: ActiveExecution, reason: 'timeout' | 'cancelled'): void {
-    if (!this.executions.has(execution.id) || execution.interrupted) return;
-    execution.interrupted = reason;
-    clearTimeout(execution.timer);
-    if (execution.call) {
-      // Blocked in a host call: abort the handler and answer the call now; a late answer is dropped.
-      const call = execution.call;
-      execution.call = undefined;
-      call.controller.abort(new Error(`execution ${reason}`));
-      if (this.transport) {
-        this.send({
-          type: 'reply',
-          call_id: call.callId,
-          error: { type: 'KeyboardInterrupt', message: reason },
-        });
-      }
-      this.armWatchdog(execution);
-      this.updateTimers();
-      return;
-    }
-    if (this.stack.at(-1) !== execution) {
-      execution.interruptPending = true; // paused under a nested execution; deliver when it resumes
-      return;
-    }
-    this.deliverInterrupt(execution);
-  }
-
-  private deliverInterrupt(execution: ActiveExecution): void {
-    this.transport?.interrupt();
-    this.armWatchdog(execution);
-  }
-
-  /**
-   * Keeps interrupting until the code stops. An interrupt that lands before the code starts
-   * (the driver still reading the execute line, e.g. on a starved machine) looks stale to the
-   * driver, which drops it; so does code that catches KeyboardInterrupt and carries on. The
-   * watchdog below ends it if the repeats do not.
-   */
-  private armWatchdog(execution: ActiveExecution): void {
-    clearInterval(execution.repeatTimer);
-    execution.repeatTimer = setInterval(
-      () => {
-        if (this.stack.at(-1) === execution && execution.call === undefined) this.transport?.interrupt();
-      },
-      Math.max(50, Math.min(INTERRUPT_REPEAT_MS, this.graceMs / 4)),
-    );
-    clearTimeout(execution.graceTimer);
-    execution.graceTimer = setTimeout(() => {
-      if (this.executions.has(execution.id)) {
-        void this.restart(`execution ${execution.id} ignored its interrupt for ${this.graceMs} ms`);
-      }
-    }, this.graceMs);
+    if (!this.executions.rawOutput(stream, text)) this.log(`sandbox ${stream}: ${text.slice(0, 500)}`);
   }
 
   // ------------------------------------------------------------------------------ failure
@@ -608,17 +408,10 @@ export class DriverSandbox implements Sandbox {
   }
 
   private failEverything(error: SandboxError, stateLost: boolean): void {
-    for (const execution of this.stack.splice(0)) {
-      this.finish(execution, {
-        ...emptyResult(execution.id, execution.interrupted),
-        error: {
-          type: 'SandboxRestarted',
-          message: `${error.message}. The sandbox was restarted and every variable was lost.`,
-          traceback: '',
-        },
-        stateLost,
-      });
-    }
+    this.executions.failAll(
+      `${error.message}. The sandbox was restarted and every variable was lost.`,
+      stateLost,
+    );
     for (const [id, request] of this.requests) {
       this.requests.delete(id);
       request.reject(error);

@@ -335,13 +335,16 @@ class Driver:
             value = msg["value"]
         else:
             raw = self.transport.read_payload(msg)
+            encoding = msg.get("encoding", "utf-8")
+            if encoding not in ("utf-8", "latin-1"):
+                raise ValueError(f"unknown text encoding {encoding!r}")
             if kind == "str":
-                value = raw.decode("utf-8")
+                value = raw.decode(encoding)
             elif kind == "str_list":
                 value, offset = [], 0
                 view = memoryview(raw)
                 for length in msg["byte_lengths"]:
-                    value.append(str(view[offset : offset + length], "utf-8"))
+                    value.append(str(view[offset : offset + length], encoding))
                     offset += length
                 view.release()
             else:
