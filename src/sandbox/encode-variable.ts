@@ -18,6 +18,7 @@ export interface EncodedVariable {
 
 /** True when every UTF-16 unit is <= 0xFF; V8 answers this at once for one-byte strings. */
 function isLatin1(text: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the class is "any unit above 0xFF"
   return !/[^\x00-\xff]/.test(text);
 }
 
