@@ -35,7 +35,9 @@ export interface LmConfig {
 }
 
 export interface RlmConfig {
+  /** LM calls of one run's own loop (each run, root or child, has this cap). */
   maxIterations: number;
+  /** Sub-LM calls shared by the whole tree: `llm_query` items and child-run LM calls. */
   maxLlmCalls: number;
   maxDepth: number;
   maxOutputChars: number;

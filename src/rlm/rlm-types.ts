@@ -3,23 +3,13 @@
  * the live events. Everything the CLI, the agent and the event pipeline read comes from here.
  */
 import type { z } from 'zod';
+import type { RlmConfig } from '../config/config.js';
 import type { LmClient, LmUsage, ModelRole } from '../lm/lm-client.js';
 import type { Sandbox, VariableValue } from '../sandbox/sandbox.js';
 
-export interface RlmBudgets {
-  /** LM calls of one run's own loop (each run, root or child, has this cap). */
-  maxIterations: number;
-  /** Sub-LM calls shared by the whole tree: `llm_query` items and child-run LM calls. */
-  maxLlmCalls: number;
-  maxDepth: number;
-  maxOutputChars: number;
+/** The budgets of one run tree: the configured RLM limits plus the per-call LM timeout. */
+export interface RlmBudgets extends RlmConfig {
   lmTimeoutMs: number;
-  runTimeoutMs?: number;
-  maxTokens?: number;
-  maxCostUsd?: number;
-  batchConcurrency: number;
-  subRlmConcurrency: number;
-  executeTimeoutMs: number;
 }
 
 export const DEFAULT_BUDGETS: RlmBudgets = {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LmConfig } from '../../src/config/config.js';
 import { AiSdkLmClient } from '../../src/lm/ai-sdk-client.js';
 import type { LmCallOptions } from '../../src/lm/lm-client.js';
-import { LmError } from '../../src/lm/lm-error.js';
+import { lmErrorOf } from '../support/lm-errors.js';
 import { ScriptedLmServer } from '../support/scripted-lm-server.js';
 
 let server: ScriptedLmServer;
@@ -35,15 +35,6 @@ const ask = (extra: Partial<LmCallOptions> = {}): LmCallOptions => ({
   messages: [{ role: 'user', content: 'hello' }],
   ...extra,
 });
-
-async function lmErrorOf(promise: Promise<unknown>): Promise<LmError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!LmError.isInstance(error)) throw new Error(`expected an LmError, got ${String(error)}`);
-  return error;
-}
 
 /** Milliseconds between one request being answered and the next one arriving. */
 function gaps(): number[] {

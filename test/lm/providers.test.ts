@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import type { LmConfig } from '../../src/config/config.js';
 import { AiSdkLmClient } from '../../src/lm/ai-sdk-client.js';
 import type { LmCallOptions } from '../../src/lm/lm-client.js';
-import { LmError } from '../../src/lm/lm-error.js';
 import { createLanguageModel } from '../../src/lm/providers.js';
+import { lmErrorOf } from '../support/lm-errors.js';
 
 interface Seen {
   url: string;
@@ -38,15 +38,6 @@ const ask = (role: LmCallOptions['role'] = 'planner'): LmCallOptions => ({
   role,
   messages: [{ role: 'user', content: 'hi' }],
 });
-
-async function lmErrorOf(promise: Promise<unknown>): Promise<LmError> {
-  const error = await promise.then(
-    () => undefined,
-    (caught: unknown) => caught,
-  );
-  if (!LmError.isInstance(error)) throw new Error(`expected an LmError, got ${String(error)}`);
-  return error;
-}
 
 describe('createLanguageModel', () => {
   it('picks the wire protocol from the provider and the API base', () => {
