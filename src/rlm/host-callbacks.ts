@@ -95,7 +95,7 @@ export async function handleHostCall(
 
 function charge(host: CallbackHost, count: number): void {
   const charged = host.tree.chargeLlmCalls(count);
-  if (!charged.ok) throw new RlmCallError('max_llm_calls', charged.message);
+  if (!charged.ok) throw new RlmCallError(charged.reason, charged.message);
 }
 
 async function subQuery(

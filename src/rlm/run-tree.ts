@@ -4,7 +4,7 @@
  * stopped, and every run in it ends at its next step with that termination.
  */
 import { addUsage, emptyUsage, type LmUsage } from '../lm/lm-client.js';
-import type { RlmBudgets, RlmEvent, Termination } from './rlm-types.js';
+import type { RlmBudgets, RlmEvent, Termination, TerminationReason } from './rlm-types.js';
 
 export class RunTree {
   llmCallsUsed = 0;
@@ -53,9 +53,9 @@ export class RunTree {
    * Charges `count` sub-LM calls. A request larger than what is left is refused without
    * stopping the tree (the model can ask for less); asking when nothing is left stops it.
    */
-  chargeLlmCalls(count: number): { ok: true } | { ok: false; message: string } {
+  chargeLlmCalls(count: number): { ok: true } | { ok: false; reason: TerminationReason; message: string } {
     const stop = this.stopReason();
-    if (stop) return { ok: false, message: `no more LM calls: ${stop.detail}` };
+    if (stop) return { ok: false, reason: stop.reason, message: `no more LM calls: ${stop.detail}` };
     const left = this.llmCallsLeft;
     if (count <= left) {
       this.llmCallsUsed += count;
@@ -73,7 +73,7 @@ export class RunTree {
         used: this.llmCallsUsed,
       };
     }
-    return { ok: false, message };
+    return { ok: false, reason: 'max_llm_calls', message };
   }
 
   /** Adds one LM call's usage; crossing the token or cost budget stops the tree. */

@@ -16,6 +16,7 @@ describe('RunTree budgets', () => {
     const tooMany = tree.chargeLlmCalls(4);
     expect(tooMany).toEqual({
       ok: false,
+      reason: 'max_llm_calls',
       message: 'LM call budget: this needs 4 calls but only 2 of 5 are left',
     });
     expect(tree.stopReason()).toBeUndefined();
@@ -47,6 +48,6 @@ describe('RunTree budgets', () => {
     const timed = new RunTree({ ...DEFAULT_BUDGETS, runTimeoutMs: 20 }, undefined, () => {});
     await new Promise((resolve) => timed.signal.addEventListener('abort', resolve, { once: true }));
     expect(timed.stopReason()).toMatchObject({ reason: 'timeout', limit: 20 });
-    expect(timed.chargeLlmCalls(1).ok).toBe(false);
+    expect(timed.chargeLlmCalls(1)).toMatchObject({ ok: false, reason: 'timeout' });
   });
 });
