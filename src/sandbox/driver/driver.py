@@ -671,11 +671,8 @@ class JsTransport:
         return None if raw is None else json.loads(raw)
 
     def read_payload(self, msg: dict):
-        payload = self._take_payload(msg["id"])
-        buffer = bytearray(payload.byteLength)
-        payload.assign_to(buffer)
-        del payload
-        return buffer
+        # to_bytes copies straight into a fresh bytes object: no zero-fill pass first.
+        return self._take_payload(msg["id"]).to_bytes()
 
 
 def create_pyodide_driver(recv, send, take_payload, sleep) -> Driver:
