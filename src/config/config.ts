@@ -6,7 +6,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { z } from 'zod';
+import { ConfigError, type Env, EnvReader } from './env-reader.js';
+import { readLmConfig } from './read-lm-config.js';
+import { readServiceConfig } from './read-service-config.js';
+
+export { ConfigError, type Env };
 
 export const SANDBOX_PROVIDERS = ['pyodide', 'process', 'daytona'] as const;
 
@@ -59,6 +63,61 @@ export interface SandboxConfig {
   bubblewrap: 'auto' | 'required' | 'off';
 }
 
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** Allowed CORS origins; `*` allows any (local only). */
+  corsOrigins: string[];
+  /** Largest WebSocket frame or JSON body accepted, in bytes. */
+  maxFrameBytes: number;
+  /** Largest uploaded document, in bytes. */
+  maxUploadBytes: number;
+}
+
+export interface AuthConfig {
+  required: boolean;
+  devJwtSecret: string;
+  jwksUrl?: string;
+  audience?: string;
+  issuer?: string;
+  /** Browsers cannot set headers on a WebSocket: allow `?access_token=`. */
+  allowQueryTokens: boolean;
+  defaultWorkspaceId: string;
+  defaultUserId: string;
+}
+
+export interface DatabaseConfig {
+  /** Postgres URL; SQLite under the data directory when unset. */
+  url?: string;
+  required: boolean;
+  /** Archived sessions are purged (with their events, steps, documents) after this many days. */
+  retentionDays: number;
+}
+
+export interface AgentConfig {
+  maxIterations: number;
+  maxDelegationsPerTurn: number;
+  delegateResultChars: number;
+  /** Recent turns kept verbatim in the planner prompt; older ones are summarized. */
+  historyTurns: number;
+}
+
+export interface DocumentsConfig {
+  urlMaxBytes: number;
+  urlMaxRedirects: number;
+  urlConnectTimeoutMs: number;
+  urlReadTimeoutMs: number;
+  /** Tests only: let URL documents come from loopback and private networks. */
+  urlAllowPrivateNetworks: boolean;
+}
+
+export interface EventsConfig {
+  /** Frames a slow subscriber may have queued before it falls back to replay. */
+  subscriberQueue: number;
+  /** Frames kept per session and stream for replay. */
+  replayLimit: number;
+}
+
 export interface Config {
   appEnv: 'local' | 'staging' | 'production';
   dataDir: string;
@@ -66,16 +125,13 @@ export interface Config {
   lm: LmConfig;
   rlm: RlmConfig;
   sandbox: SandboxConfig;
+  server: ServerConfig;
+  auth: AuthConfig;
+  database: DatabaseConfig;
+  agent: AgentConfig;
+  documents: DocumentsConfig;
+  events: EventsConfig;
 }
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-type Env = Record<string, string | undefined>;
 
 /** Reads `.env` from `dir` (when present) under the given environment: set variables win. */
 export function loadEnvFile(env: Env, path = resolve('.env')): Env {
@@ -87,8 +143,9 @@ export function loadEnvFile(env: Env, path = resolve('.env')): Env {
 export function loadConfig(env: Env = process.env): Config {
   const read = new EnvReader(env);
   const dataDir = resolve(read.string('FLEET_DATA_DIR') ?? '.fleet-rlm');
+  const appEnv = read.choice('APP_ENV', ['local', 'staging', 'production'] as const, 'local');
   const config: Config = {
-    appEnv: read.choice('APP_ENV', ['local', 'staging', 'production'] as const, 'local'),
+    appEnv,
     dataDir,
     cacheDir: resolve(dataDir, 'cache'),
     lm: readLmConfig(read),
@@ -113,128 +170,8 @@ export function loadConfig(env: Env = process.env): Config {
       python: read.string('SANDBOX_PYTHON') ?? 'python3',
       bubblewrap: read.choice('SANDBOX_BWRAP', ['auto', 'required', 'off'] as const, 'auto'),
     },
+    ...readServiceConfig(read, appEnv),
   };
   read.throwIfProblems();
   return config;
-}
-
-function readLmConfig(read: EnvReader): LmConfig {
-  const plannerModel = read.string('DSPY_LM_MODEL');
-  const plannerKey = read.string('DSPY_LLM_API_KEY') ?? read.string('DSPY_LM_API_KEY');
-  const plannerBase = read.string('DSPY_LM_API_BASE');
-  const plannerMaxTokens = read.optionalInt('DSPY_LM_MAX_TOKENS', 1);
-  const planner = plannerModel
-    ? compact({ model: plannerModel, apiKey: plannerKey, apiBase: plannerBase, maxTokens: plannerMaxTokens })
-    : undefined;
-  const delegateModel = read.string('DSPY_DELEGATE_LM_MODEL');
-  // A delegate without its own key/base borrows the planner's, as in fleet-rlm (Python).
-  const delegate = delegateModel
-    ? compact({
-        model: delegateModel,
-        apiKey: read.string('DSPY_DELEGATE_LM_API_KEY') ?? plannerKey,
-        apiBase: read.string('DSPY_DELEGATE_LM_API_BASE') ?? plannerBase,
-        maxTokens: read.optionalInt('DSPY_DELEGATE_LM_MAX_TOKENS', 1) ?? plannerMaxTokens,
-      })
-    : undefined;
-  const smallModel = read.string('DSPY_DELEGATE_LM_SMALL_MODEL');
-  const smallBase = delegate ?? planner;
-  const delegateSmall = smallModel
-    ? compact({
-        model: smallModel,
-        apiKey: read.string('DSPY_DELEGATE_LM_SMALL_API_KEY') ?? smallBase?.apiKey,
-        apiBase: read.string('DSPY_DELEGATE_LM_SMALL_API_BASE') ?? smallBase?.apiBase,
-        maxTokens: smallBase?.maxTokens,
-      })
-    : undefined;
-  return {
-    planner,
-    delegate,
-    delegateSmall,
-    timeoutMs: read.seconds('RLM_LM_TIMEOUT') ?? 60_000,
-    maxRetries: read.int('LM_MAX_RETRIES', 2, 0),
-    prices: read.json('FLEET_MODEL_PRICES', priceTable) ?? {},
-  };
-}
-
-const priceTable = z.record(
-  z.string(),
-  z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }),
-);
-
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== '')) as T;
-}
-
-/** Collects every problem before failing, so one run shows them all. */
-class EnvReader {
-  private readonly problems: string[] = [];
-
-  constructor(private readonly env: Env) {}
-
-  string(name: string): string | undefined {
-    const value = this.env[name]?.trim();
-    return value ? value : undefined;
-  }
-
-  choice<T extends string>(name: string, options: readonly T[], fallback: T): T {
-    const value = this.string(name);
-    if (value === undefined) return fallback;
-    if ((options as readonly string[]).includes(value)) return value as T;
-    this.problems.push(`${name} must be one of ${options.join(', ')}; got '${value}'`);
-    return fallback;
-  }
-
-  int(name: string, fallback: number, min: number): number {
-    return this.optionalInt(name, min) ?? fallback;
-  }
-
-  optionalInt(name: string, min: number): number | undefined {
-    const value = this.string(name);
-    if (value === undefined) return undefined;
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < min) {
-      this.problems.push(`${name} must be an integer >= ${min}; got '${value}'`);
-      return undefined;
-    }
-    return parsed;
-  }
-
-  optionalNumber(name: string): number | undefined {
-    const value = this.string(name);
-    if (value === undefined) return undefined;
-    const parsed = Number(value);
-    if (!Number.isFinite(parsed) || parsed <= 0) {
-      this.problems.push(`${name} must be a positive number; got '${value}'`);
-      return undefined;
-    }
-    return parsed;
-  }
-
-  /** A duration given in seconds, returned in milliseconds. */
-  seconds(name: string): number | undefined {
-    const value = this.optionalNumber(name);
-    return value === undefined ? undefined : Math.round(value * 1000);
-  }
-
-  json<T>(name: string, schema: z.ZodType<T>): T | undefined {
-    const value = this.string(name);
-    if (value === undefined) return undefined;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(value);
-    } catch (error) {
-      this.problems.push(`${name} must be JSON: ${(error as Error).message}`);
-      return undefined;
-    }
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) {
-      this.problems.push(`${name} has the wrong shape: ${z.prettifyError(parsed.error)}`);
-      return undefined;
-    }
-    return parsed.data;
-  }
-
-  throwIfProblems(): void {
-    if (this.problems.length > 0) throw new ConfigError(this.problems);
-  }
 }

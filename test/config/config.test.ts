@@ -1,0 +1,118 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, loadEnvFile } from '../../src/config/config.js';
+import { deploymentProblems } from '../../src/config/read-service-config.js';
+
+describe('loadConfig', () => {
+  it('has working defaults with an empty environment', () => {
+    const config = loadConfig({});
+    expect(config.appEnv).toBe('local');
+    expect(config.sandbox).toMatchObject({ provider: 'pyodide', warm: 1, maxLive: 4, memoryLimitMb: 2048 });
+    expect(config.rlm).toMatchObject({
+      maxIterations: 30,
+      maxLlmCalls: 50,
+      maxDepth: 2,
+      maxOutputChars: 10_000,
+    });
+    expect(config.lm.timeoutMs).toBe(60_000);
+    expect(config.lm.planner).toBeUndefined();
+    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8000, corsOrigins: ['*'] });
+    expect(config.auth).toMatchObject({
+      required: false,
+      defaultWorkspaceId: 'default',
+      defaultUserId: 'anonymous',
+    });
+    expect(config.agent).toMatchObject({
+      maxIterations: 15,
+      maxDelegationsPerTurn: 8,
+      delegateResultChars: 8000,
+    });
+  });
+
+  it("reads fleet-rlm (Python)'s model variables, with the delegate borrowing the planner's key and base", () => {
+    const config = loadConfig({
+      DSPY_LM_MODEL: 'openai/gpt-4.1',
+      DSPY_LM_API_KEY: 'sk-alias',
+      DSPY_LM_API_BASE: 'http://localhost:8000/v1',
+      DSPY_LM_MAX_TOKENS: '4096',
+      DSPY_DELEGATE_LM_MODEL: 'openai/gpt-4.1-mini',
+      DSPY_DELEGATE_LM_SMALL_MODEL: 'openai/gpt-4.1-nano',
+    });
+    expect(config.lm.planner).toEqual({
+      model: 'openai/gpt-4.1',
+      apiKey: 'sk-alias',
+      apiBase: 'http://localhost:8000/v1',
+      maxTokens: 4096,
+    });
+    expect(config.lm.delegate).toEqual({
+      model: 'openai/gpt-4.1-mini',
+      apiKey: 'sk-alias',
+      apiBase: 'http://localhost:8000/v1',
+      maxTokens: 4096,
+    });
+    expect(config.lm.delegateSmall?.model).toBe('openai/gpt-4.1-nano');
+    expect(
+      loadConfig({ DSPY_LLM_API_KEY: 'a', DSPY_LM_API_KEY: 'b', DSPY_LM_MODEL: 'x/y' }).lm.planner?.apiKey,
+    ).toBe('a');
+  });
+
+  it('reports every bad value at once, naming each variable', () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        RLM_MAX_DEPTH: 'deep',
+        SANDBOX_PROVIDER: 'docker',
+        AUTH_REQUIRED: 'maybe',
+        RLM_MAX_COST: '-1',
+        FLEET_MODEL_PRICES: '{oops',
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toEqual([
+      expect.stringContaining('FLEET_MODEL_PRICES must be JSON'),
+      "RLM_MAX_DEPTH must be an integer >= 0; got 'deep'",
+      "RLM_MAX_COST must be a positive number; got '-1'",
+      "SANDBOX_PROVIDER must be one of pyodide, process, daytona; got 'docker'",
+      "AUTH_REQUIRED must be true or false; got 'maybe'",
+    ]);
+  });
+
+  it('reads .env under the environment: variables already set win', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-env-'));
+    const path = join(dir, '.env');
+    writeFileSync(path, 'DSPY_LM_MODEL=openai/from-file\nRLM_MAX_DEPTH=1\n');
+    const env = loadEnvFile({ RLM_MAX_DEPTH: '3' }, path);
+    expect(loadConfig(env).lm.planner?.model).toBe('openai/from-file');
+    expect(loadConfig(env).rlm.maxDepth).toBe(3);
+    expect(loadEnvFile({ A: '1' }, join(dir, 'missing.env'))).toEqual({ A: '1' });
+  });
+
+  it('refuses local-only shortcuts outside APP_ENV=local', () => {
+    expect(deploymentProblems(loadConfig({}))).toEqual([]);
+    expect(deploymentProblems(loadConfig({ APP_ENV: 'production' }))).toEqual([
+      'AUTH_REQUIRED must be true outside APP_ENV=local',
+      'DEV_JWT_SECRET is the default value; set a long random secret or AUTH_JWKS_URL',
+    ]);
+    const wildcard = loadConfig({
+      APP_ENV: 'staging',
+      AUTH_REQUIRED: 'true',
+      DEV_JWT_SECRET: 'x'.repeat(40),
+      CORS_ALLOWED_ORIGINS: '*',
+    });
+    expect(deploymentProblems(wildcard)).toEqual([
+      'CORS_ALLOWED_ORIGINS must list origins outside APP_ENV=local, not *',
+    ]);
+    const safe = loadConfig({
+      APP_ENV: 'production',
+      AUTH_REQUIRED: 'true',
+      AUTH_JWKS_URL: 'https://id.example/jwks',
+      CORS_ALLOWED_ORIGINS: 'https://app.example',
+    });
+    expect(deploymentProblems(safe)).toEqual([]);
+  });
+});
