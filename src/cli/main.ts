@@ -7,6 +7,8 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { routeAiSdkWarnings } from '../lm/ai-sdk-warnings.js';
 import { CliError, registerRunCommand } from './run-command.js';
+import { registerServeCommand } from './serve-command.js';
+import { registerTokenCommand } from './token-command.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -18,6 +20,8 @@ export function buildProgram(): Command {
     .version(version)
     .showHelpAfterError();
   registerRunCommand(program);
+  registerServeCommand(program, version);
+  registerTokenCommand(program);
   return program;
 }
 

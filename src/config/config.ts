@@ -72,6 +72,7 @@ export interface ServerConfig {
   maxFrameBytes: number;
   /** Largest uploaded document, in bytes. */
   maxUploadBytes: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
 export interface AuthConfig {

@@ -24,6 +24,16 @@ const FALLBACKS: Record<ModelRole, readonly ModelRole[]> = {
 
 export type AiSdkLmClientOptions = ProviderOptions;
 
+/** A role's AI SDK model and its settings, for callers that stream with tools (the chat agent). */
+export interface ChatModel {
+  model: LanguageModelV3;
+  resolved: ResolvedRole;
+  maxTokens?: number;
+  maxRetries: number;
+  timeoutMs: number;
+  cost(usage: { inputTokens: number; outputTokens: number }): number | null;
+}
+
 export class AiSdkLmClient implements LmClient {
   private readonly models = new Map<ModelRole, LanguageModelV3>();
 
@@ -83,6 +93,21 @@ export class AiSdkLmClient implements LmClient {
       const aborted = abortSignal.aborted && !timedOut;
       throw toLmError(error, { role: resolved.role, model: resolved.model, timeoutMs, timedOut, aborted });
     }
+  }
+
+  /** The AI SDK model serving `role` (after fallbacks); throws LmError when none is configured. */
+  chatModel(role: ModelRole): ChatModel {
+    const resolved = this.resolve(role);
+    if (!resolved) throw notConfigured(role);
+    const config = this.modelConfig(resolved.role)!;
+    return {
+      model: this.languageModel(resolved.role, config),
+      resolved,
+      maxTokens: config.maxTokens,
+      maxRetries: this.config.maxRetries,
+      timeoutMs: this.config.timeoutMs,
+      cost: (usage) => costFor(resolved.model, usage, this.config.prices),
+    };
   }
 
   private modelConfig(role: ModelRole): ModelConfig | undefined {

@@ -39,6 +39,10 @@ export type ScriptReply =
       hang?: boolean;
       /** Extra response headers, e.g. `retry-after-ms`. */
       headers?: Record<string, string>;
+      /** OpenAI only: native tool calls (finish reason `tool_calls` unless given). */
+      toolCalls?: Array<{ name: string; args: unknown; id?: string }>;
+      /** Streaming only: pause between chunks, so a client sees tokens arrive over time. */
+      chunkDelayMs?: number;
     };
 
 export interface ScriptRule {
@@ -147,20 +151,34 @@ export class ScriptedLmServer {
     }
     const text = reply.text ?? '';
     const promptChars = recorded.messages.reduce((sum, message) => sum + message.content.length, 0);
+    const toolCalls = (reply.toolCalls ?? []).map((call, index) => ({
+      id: call.id ?? `call_${recorded.id}_${index}`,
+      name: call.name,
+      arguments: JSON.stringify(call.args ?? {}),
+    }));
     const answer: Answer = {
       id: recorded.id,
       model: recorded.model,
       text,
-      finishReason: reply.finishReason ?? 'stop',
+      toolCalls,
+      finishReason: reply.finishReason ?? (toolCalls.length > 0 ? 'tool_calls' : 'stop'),
       input: reply.usage?.input ?? Math.ceil(promptChars / 4),
       output: reply.usage?.output ?? Math.ceil(text.length / 4),
     };
     const includeUsage = (body.stream_options as { include_usage?: boolean })?.include_usage === true;
     if (recorded.stream) {
       response.writeHead(status, { 'content-type': 'text/event-stream', ...reply.headers });
-      response.end(
-        (api === 'openai' ? openAiChunks(answer, includeUsage) : anthropicEvents(answer)).join(''),
-      );
+      const events = api === 'openai' ? openAiChunks(answer, includeUsage) : anthropicEvents(answer);
+      if (!reply.chunkDelayMs) {
+        response.end(events.join(''));
+        return;
+      }
+      for (const event of events) {
+        if (response.destroyed) return;
+        response.write(event);
+        await sleep(reply.chunkDelayMs, closed);
+      }
+      response.end();
     } else {
       const json = api === 'openai' ? openAiCompletion(answer) : anthropicMessage(answer);
       sendJson(response, status, json, reply.headers);
@@ -172,6 +190,7 @@ type Answer = {
   id: number;
   model: string;
   text: string;
+  toolCalls: Array<{ id: string; name: string; arguments: string }>;
   finishReason: string;
   input: number;
   output: number;
@@ -187,8 +206,19 @@ function readMessages(body: Record<string, unknown>): ScriptedRequest['messages'
   const messages: ScriptedRequest['messages'] = [];
   if (body.system !== undefined) messages.push({ role: 'system', content: flatten(body.system) });
   for (const message of Array.isArray(body.messages) ? body.messages : []) {
-    const { role, content } = message as { role?: unknown; content?: unknown };
-    messages.push({ role: String(role), content: flatten(content) });
+    const {
+      role,
+      content,
+      tool_calls: toolCalls,
+    } = message as { role?: unknown; content?: unknown; tool_calls?: unknown };
+    // An assistant turn that only called tools is recorded as the calls, so tests can see them.
+    const calls = Array.isArray(toolCalls)
+      ? toolCalls.map((call) => {
+          const fn = (call as { function?: { name?: string; arguments?: string } }).function;
+          return `${fn?.name}(${fn?.arguments})`;
+        })
+      : [];
+    messages.push({ role: String(role), content: [flatten(content), ...calls].filter(Boolean).join('\n') });
   }
   return messages;
 }
@@ -209,7 +239,23 @@ function openAiCompletion(answer: Answer) {
     created: Math.floor(Date.now() / 1000),
     model: answer.model,
     choices: [
-      { index: 0, message: { role: 'assistant', content: answer.text }, finish_reason: answer.finishReason },
+      {
+        index: 0,
+        message: {
+          role: 'assistant',
+          content: answer.text,
+          ...(answer.toolCalls.length > 0
+            ? {
+                tool_calls: answer.toolCalls.map((call) => ({
+                  id: call.id,
+                  type: 'function',
+                  function: { name: call.name, arguments: call.arguments },
+                })),
+              }
+            : {}),
+        },
+        finish_reason: answer.finishReason,
+      },
     ],
     usage: openAiUsage(answer),
   };
@@ -228,6 +274,19 @@ function openAiChunks(answer: Answer, includeUsage: boolean): string[] {
   });
   const chunks: object[] = [choice({ role: 'assistant', content: '' }, null)];
   for (const piece of pieces(answer.text)) chunks.push(choice({ content: piece }, null));
+  answer.toolCalls.forEach((call, index) => {
+    chunks.push(
+      choice(
+        {
+          tool_calls: [
+            { index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } },
+          ],
+        },
+        null,
+      ),
+      choice({ tool_calls: [{ index, function: { arguments: call.arguments } }] }, null),
+    );
+  });
   chunks.push(choice({}, answer.finishReason));
   if (includeUsage) chunks.push({ ...base, choices: [], usage: openAiUsage(answer) });
   return [...chunks.map((chunk) => `data: ${JSON.stringify(chunk)}\n\n`), 'data: [DONE]\n\n'];

@@ -1,0 +1,331 @@
+/**
+ * The chat agent: a ReAct loop over the planner with native tool calling. Each step is thought
+ * (streamed text) -> action (tool calls) -> observation (tool results); the step that calls no
+ * tool is the answer, streamed token by token. `rlm_only` skips the loop and runs one RLM over
+ * the message and the session's documents; `tools_only` takes the delegation tools away.
+ */
+import { type ModelMessage, stepCountIs, streamText } from 'ai';
+import type { Config } from '../config/config.js';
+import type { AiSdkLmClient, ChatModel } from '../lm/ai-sdk-client.js';
+import { toLmError } from '../lm/lm-error.js';
+import { runRlm } from '../rlm/rlm-engine.js';
+import type { RlmBudgets } from '../rlm/rlm-types.js';
+import type { SandboxPool } from '../sandbox/sandbox-pool.js';
+import type { ExecutionMode, SessionRow, Store, TurnUsage } from '../store/store.js';
+import { preview } from '../util/text.js';
+import type { AgentEventSink } from './agent-events.js';
+import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';
+import { conversationHistory } from './history.js';
+import { SessionDocuments } from './session-documents.js';
+import type { SessionSandboxes } from './session-sandboxes.js';
+import { delegationTools } from './tools/delegation-tools.js';
+import { documentTools } from './tools/document-tools.js';
+import { memoryTool } from './tools/memory-tool.js';
+import { pythonTool } from './tools/python-tool.js';
+import type { ToolContext } from './tools/tool-context.js';
+
+export interface ChatAgentDeps {
+  store: Store;
+  lm: AiSdkLmClient;
+  pool: SandboxPool;
+  sandboxes: SessionSandboxes;
+  config: Config;
+  /** Where a session's `load_document` paths live. */
+  workspaceRoot(session: SessionRow): string;
+  log(message: string): void;
+}
+
+export interface TurnRequest {
+  session: SessionRow;
+  turnId: string;
+  turnIndex: number;
+  content: string;
+  executionMode: ExecutionMode;
+  signal: AbortSignal;
+  emit: AgentEventSink;
+}
+
+export interface TurnOutcome {
+  answer: string;
+  usage: TurnUsage;
+  iterations: number;
+  delegations: number;
+}
+
+const TOOL_OUTPUT_CHARS = 4000;
+
+export class ChatAgent {
+  constructor(private readonly deps: ChatAgentDeps) {}
+
+  async respond(request: TurnRequest): Promise<TurnOutcome> {
+    const usage: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
+    const addUsage = (extra: {
+      inputTokens: number;
+      outputTokens: number;
+      totalTokens: number;
+      costUsd: number | null;
+    }) => {
+      usage.inputTokens += extra.inputTokens;
+      usage.outputTokens += extra.outputTokens;
+      usage.totalTokens += extra.totalTokens;
+      usage.costUsd += extra.costUsd ?? 0;
+    };
+    let lease: ReturnType<SessionSandboxes['use']> | undefined;
+    const { config } = this.deps;
+    const context: ToolContext = {
+      store: this.deps.store,
+      session: request.session,
+      turnId: request.turnId,
+      turnIndex: request.turnIndex,
+      documents: new SessionDocuments(this.deps.store, request.session.id, request.session.activeDocumentId),
+      sandbox: async () => {
+        lease ??= this.deps.sandboxes.use(request.session.id, request.signal);
+        const { sandbox, documents } = await lease;
+        return { sandbox, boundDocuments: documents };
+      },
+      pool: this.deps.pool,
+      lm: this.deps.lm,
+      rlmBudgets: this.rlmBudgets(),
+      agent: config.agent,
+      documentLimits: {
+        ...config.documents,
+        maxUploadBytes: config.server.maxUploadBytes,
+        workspaceRoot: this.deps.workspaceRoot(request.session),
+      },
+      signal: request.signal,
+      emit: request.emit,
+      delegations: { used: 0 },
+      addUsage,
+      config,
+    };
+    try {
+      const iterations =
+        request.executionMode === 'rlm_only'
+          ? await this.rlmOnly(request, context)
+          : await this.react(request, context, addUsage);
+      return {
+        answer: iterations.answer,
+        usage,
+        iterations: iterations.count,
+        delegations: context.delegations.used,
+      };
+    } finally {
+      if (lease)
+        void lease.then(
+          (leased) => leased.release(),
+          () => {},
+        );
+    }
+  }
+
+  private rlmBudgets(): RlmBudgets {
+    return { ...this.deps.config.rlm, lmTimeoutMs: this.deps.config.lm.timeoutMs };
+  }
+
+  private async react(
+    request: TurnRequest,
+    context: ToolContext,
+    addUsage: ToolContext['addUsage'],
+  ): Promise<{ answer: string; count: number }> {
+    const chat = this.deps.lm.chatModel('planner');
+    const { config } = this.deps;
+    const history = await conversationHistory({
+      store: this.deps.store,
+      lm: this.deps.lm,
+      session: request.session,
+      config: config.agent,
+      signal: request.signal,
+      onUsage: addUsage,
+      log: this.deps.log,
+    });
+    const canDelegate = request.executionMode !== 'tools_only';
+    const tools = {
+      ...documentTools(context),
+      ...pythonTool(context),
+      ...memoryTool(context),
+      ...(canDelegate ? delegationTools(context) : {}),
+    };
+    const system = agentSystemPrompt({
+      session: request.session,
+      documents: await context.documents.list(),
+      maxIterations: config.agent.maxIterations,
+      delegationsLeft: config.agent.maxDelegationsPerTurn,
+      canDelegate,
+    });
+    const messages: ModelMessage[] = [...history, { role: 'user', content: request.content }];
+    const first = await this.stream(
+      chat,
+      request,
+      { system, messages, tools, maxSteps: config.agent.maxIterations },
+      0,
+      addUsage,
+    );
+    if (first.finishReason !== 'tool-calls') return { answer: first.answer, count: first.steps };
+    // Every step went to tools: one more call, without tools, turns what was found into an answer.
+    const final = await this.stream(
+      chat,
+      request,
+      {
+        system,
+        messages: [...messages, ...first.responseMessages, { role: 'user', content: FINAL_ANSWER_NUDGE }],
+        tools: undefined,
+        maxSteps: 1,
+      },
+      first.steps,
+      addUsage,
+    );
+    return { answer: final.answer, count: first.steps + final.steps };
+  }
+
+  /** One streamText call (possibly several tool steps), reported as agent events. */
+  private async stream(
+    chat: ChatModel,
+    request: TurnRequest,
+    input: {
+      system: string;
+      messages: ModelMessage[];
+      tools: Parameters<typeof streamText>[0]['tools'];
+      maxSteps: number;
+    },
+    firstIteration: number,
+    addUsage: ToolContext['addUsage'],
+  ): Promise<{ answer: string; finishReason: string; steps: number; responseMessages: ModelMessage[] }> {
+    const { emit } = request;
+    const result = streamText({
+      model: chat.model,
+      system: input.system,
+      messages: input.messages,
+      tools: input.tools,
+      stopWhen: stepCountIs(input.maxSteps),
+      maxRetries: chat.maxRetries,
+      maxOutputTokens: chat.maxTokens,
+      abortSignal: request.signal,
+    });
+    let iteration = firstIteration;
+    let stepText = '';
+    let answer = '';
+    let finishReason = 'stop';
+    const started = new Map<string, { at: number; name: string }>();
+    const toolNames: string[] = [];
+    try {
+      for await (const part of result.fullStream) {
+        switch (part.type) {
+          case 'start-step':
+            iteration++;
+            stepText = '';
+            toolNames.length = 0;
+            emit({ type: 'iteration_started', iteration });
+            break;
+          case 'text-delta':
+            stepText += part.text;
+            emit({ type: 'token', iteration, text: part.text });
+            break;
+          case 'tool-call':
+            started.set(part.toolCallId, { at: performance.now(), name: part.toolName });
+            // The text before a step's first tool call was a thought, not the answer: say so
+            // before the tool runs, not after.
+            if (toolNames.length === 0) {
+              emit({ type: 'reasoning', iteration, text: stepText.trim(), toolNames: [part.toolName] });
+            }
+            toolNames.push(part.toolName);
+            emit({
+              type: 'tool_call',
+              iteration,
+              callId: part.toolCallId,
+              name: part.toolName,
+              args: part.input,
+            });
+            break;
+          case 'tool-result':
+          case 'tool-error': {
+            const ok = part.type === 'tool-result';
+            const output = ok ? stringify(part.output) : `[error] ${errorText(part.error)}`;
+            const start = started.get(part.toolCallId);
+            emit({
+              type: 'tool_result',
+              iteration,
+              callId: part.toolCallId,
+              name: part.toolName,
+              ok: ok && !output.startsWith('[error]'),
+              output: preview(output, TOOL_OUTPUT_CHARS),
+              durationMs: start ? performance.now() - start.at : 0,
+            });
+            break;
+          }
+          case 'finish-step': {
+            const inputTokens = part.usage.inputTokens ?? 0;
+            const outputTokens = part.usage.outputTokens ?? 0;
+            addUsage({
+              inputTokens,
+              outputTokens,
+              totalTokens: part.usage.totalTokens ?? inputTokens + outputTokens,
+              costUsd: chat.cost({ inputTokens, outputTokens }),
+            });
+            finishReason = part.finishReason;
+            if (finishReason !== 'tool-calls') answer = stepText;
+            emit({ type: 'iteration_finished', iteration, finishReason, inputTokens, outputTokens });
+            break;
+          }
+          case 'error':
+            throw part.error;
+          default:
+            break;
+        }
+      }
+    } catch (error) {
+      throw toLmError(error, {
+        role: chat.resolved.role,
+        model: chat.resolved.model,
+        timeoutMs: chat.timeoutMs,
+        timedOut: false,
+        aborted: request.signal.aborted,
+      });
+    }
+    const responseMessages = finishReason === 'tool-calls' ? (await result.response).messages : [];
+    return { answer: answer.trim(), finishReason, steps: iteration - firstIteration, responseMessages };
+  }
+
+  /** rlm_only: the RLM answers the message directly, over every document of the session. */
+  private async rlmOnly(
+    request: TurnRequest,
+    context: ToolContext,
+  ): Promise<{ answer: string; count: number }> {
+    const documents = await context.documents.list();
+    const texts = await Promise.all(documents.map((document) => context.documents.text(document)));
+    const input = texts.length === 0 ? request.content : texts.length === 1 ? texts[0]! : texts;
+    request.emit({
+      type: 'status',
+      text: `Running an RLM over ${texts.length || 'no'} document(s)`,
+      phase: 'rlm_only',
+    });
+    const { sandbox } = await context.sandbox();
+    const callId = 'rlm_only';
+    const result = await runRlm({
+      inputs: { question: request.content, context: input },
+      role: 'planner',
+      lm: this.deps.lm,
+      sandbox,
+      pool: this.deps.pool,
+      budgets: context.rlmBudgets,
+      signal: request.signal,
+      contextName: `turn${request.turnIndex}.rlm`,
+      onEvent: (event) => request.emit({ type: 'rlm', callId, event }),
+    });
+    context.addUsage(result.usage);
+    const answer =
+      result.status === 'completed'
+        ? result.answer
+        : `[partial: ${result.termination.reason}] ${result.answer}`;
+    for (const piece of answer.match(/\s*\S+\s*/g) ?? [])
+      request.emit({ type: 'token', iteration: 1, text: piece });
+    return { answer, count: result.iterations };
+  }
+}
+
+function stringify(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,28 @@
+/** `edit_core_memory`: the agent rewrites or extends one of its three core-memory blocks. */
+import { tool } from 'ai';
+import { z } from 'zod';
+import { CORE_MEMORY_SECTIONS, editCoreMemory } from '../core-memory.js';
+import { type ToolContext, toolFailure } from './tool-context.js';
+
+export function memoryTool(context: ToolContext) {
+  return {
+    edit_core_memory: tool({
+      description:
+        'Keep something in core memory, shown in every later turn: `persona` (who you are), `human` (facts about the user), `scratchpad` (notes for the task at hand).',
+      inputSchema: z.object({
+        section: z.enum(CORE_MEMORY_SECTIONS as [string, ...string[]]),
+        content: z.string(),
+        mode: z.enum(['replace', 'append']).default('append'),
+      }),
+      execute: async ({ section, content, mode }) => {
+        const key = section as (typeof CORE_MEMORY_SECTIONS)[number];
+        const edit = editCoreMemory(context.session.coreMemory, key, content, mode);
+        if (!edit.ok) return toolFailure(edit.error);
+        context.session.coreMemory = edit.memory;
+        await context.store.updateSession(context.session.id, { coreMemory: edit.memory });
+        context.emit({ type: 'memory_update', section, mode, content: edit.content });
+        return `${section} is now ${edit.content.length} characters.`;
+      },
+    }),
+  };
+}

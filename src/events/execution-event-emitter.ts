@@ -1,0 +1,181 @@
+/**
+ * The ExecutionEventEmitter: the one way frames reach clients. It gives each frame the next
+ * per-session, per-stream `seq` (1, 2, 3, ... gap-free), appends it to the session's replay log,
+ * then publishes it on the bus to every subscriber of the (workspace, user, session) tuple.
+ * Subscriptions (subscription.ts) replay from the log and continue live, exactly once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EventStream, Store } from '../store/store.js';
+import { type EventBus, sessionKey } from './event-bus.js';
+import { EventLogWriter } from './event-log-writer.js';
+import {
+  type ChatEvent,
+  EVENT_VERSION,
+  type EventEnvelope,
+  type EventKind,
+  type PassiveFrame,
+} from './frames.js';
+
+export interface SessionRef {
+  workspaceId: string;
+  userId: string;
+  sessionId: string;
+}
+
+interface StreamState {
+  /** Last seq handed out; undefined until read from the log. */
+  last?: number;
+  loading?: Promise<void>;
+  sinceTrim: number;
+}
+
+export interface EmitterStats {
+  emitted: number;
+  notDurable: number;
+}
+
+export class ExecutionEventEmitter {
+  private readonly streams = new Map<string, StreamState>();
+  private readonly writer: EventLogWriter;
+  private readonly counters: EmitterStats = { emitted: 0, notDurable: 0 };
+
+  constructor(
+    readonly store: Store,
+    readonly bus: EventBus,
+    private readonly options: { replayLimit: number; log?: (message: string) => void },
+  ) {
+    this.writer = new EventLogWriter(store, options.log);
+  }
+
+  /** A chat event on `/ws/execution`; resolves with the frame once it is durable and published. */
+  async emitEvent(
+    ref: SessionRef,
+    turnId: string | null,
+    kind: EventKind,
+    text: string,
+    payload: Record<string, unknown> = {},
+  ): Promise<ChatEvent> {
+    const envelope = await this.append(ref, 'chat', turnId, (seq) => ({
+      type: 'event',
+      data: {
+        kind,
+        text,
+        payload,
+        timestamp: new Date().toISOString(),
+        version: EVENT_VERSION,
+        event_id: randomUUID(),
+        seq,
+        session_id: ref.sessionId,
+        turn_id: turnId,
+      },
+    }));
+    return (envelope as EventEnvelope).data;
+  }
+
+  /** A frame on the read-only `/ws/execution/events`. */
+  emitPassive(
+    ref: SessionRef,
+    turnId: string | null,
+    frame: Omit<PassiveFrame, 'seq' | 'workspace_id' | 'user_id' | 'session_id'>,
+  ): Promise<PassiveFrame> {
+    return this.append(ref, 'passive', turnId, (seq) => ({
+      ...frame,
+      seq,
+      workspace_id: ref.workspaceId,
+      user_id: ref.userId,
+      session_id: ref.sessionId,
+    })) as Promise<PassiveFrame>;
+  }
+
+  stats(): EmitterStats {
+    return { ...this.counters };
+  }
+
+  /** Resolves once every frame emitted so far is written. */
+  flush(): Promise<void> {
+    return this.writer.flush();
+  }
+
+  /**
+   * Seq is taken synchronously once the stream's counter is loaded, so frames keep the order in
+   * which they were emitted even though writing and publishing are asynchronous.
+   */
+  private append(
+    ref: SessionRef,
+    stream: EventStream,
+    turnId: string | null,
+    build: (seq: number) => unknown,
+  ): Promise<unknown> {
+    const state = this.streams.get(streamKey(ref.sessionId, stream));
+    if (state?.last !== undefined) return this.appendLoaded(state, ref, stream, turnId, build);
+    return this.state(ref.sessionId, stream).then((loaded) =>
+      this.appendLoaded(loaded, ref, stream, turnId, build),
+    );
+  }
+
+  /** Loads the session's counters; afterwards emits take their seq synchronously. */
+  async ready(sessionId: string): Promise<void> {
+    await Promise.all([this.state(sessionId, 'chat'), this.state(sessionId, 'passive')]);
+  }
+
+  private async appendLoaded(
+    state: StreamState,
+    ref: SessionRef,
+    stream: EventStream,
+    turnId: string | null,
+    build: (seq: number) => unknown,
+  ): Promise<unknown> {
+    const seq = ++state.last!;
+    const frame = build(seq);
+    const durable = await this.writer.write({
+      sessionId: ref.sessionId,
+      stream,
+      seq,
+      turnId,
+      frame,
+      createdAt: Date.now(),
+    });
+    this.counters.emitted++;
+    if (!durable) this.counters.notDurable++;
+    this.bus.publish(sessionKey(ref.workspaceId, ref.userId, ref.sessionId), { stream, seq, frame });
+    if (++state.sinceTrim >= Math.max(100, Math.floor(this.options.replayLimit / 10))) {
+      state.sinceTrim = 0;
+      this.store
+        .trimEvents(ref.sessionId, stream, this.options.replayLimit)
+        .catch((error: unknown) => this.options.log?.(`trimming the replay log failed: ${String(error)}`));
+    }
+    return frame;
+  }
+
+  /** The stream's counter, read once from the log so seq continues across restarts. */
+  private async state(sessionId: string, stream: EventStream): Promise<StreamState> {
+    const key = streamKey(sessionId, stream);
+    let state = this.streams.get(key);
+    if (!state) {
+      const created: StreamState = { sinceTrim: 0 };
+      created.loading = this.store.seqRange(sessionId, stream).then(
+        (range) => {
+          created.last = range.last;
+        },
+        (error: unknown) => {
+          this.streams.delete(key); // the next emit tries the log again
+          throw error;
+        },
+      );
+      this.streams.set(key, created);
+      state = created;
+    }
+    if (state.last === undefined) await state.loading;
+    return state;
+  }
+
+  /** Forget a deleted session's counters. */
+  forget(sessionId: string): void {
+    this.streams.delete(streamKey(sessionId, 'chat'));
+    this.streams.delete(streamKey(sessionId, 'passive'));
+  }
+}
+
+function streamKey(sessionId: string, stream: EventStream): string {
+  return `${stream}\u0000${sessionId}`;
+}

@@ -1,0 +1,114 @@
+/**
+ * The Fastify application: zod validation and serialization, OpenAPI (/openapi.json) with a
+ * docs page (/docs), CORS, request ids on every response, authentication of every /api/v1
+ * request and socket, the HTTP routes and the two WebSockets. No listening here: start-server.ts
+ * does that, and tests inject or listen on port 0.
+ */
+import { randomUUID } from 'node:crypto';
+import cors from '@fastify/cors';
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AuthContext } from './auth/authenticator.js';
+import { sendError } from './http-error.js';
+import { authRoutes } from './routes/auth-routes.js';
+import { documentRoutes } from './routes/document-routes.js';
+import { healthRoutes } from './routes/health-routes.js';
+import { sessionRoutes } from './routes/session-routes.js';
+import type { ServerContext } from './server-context.js';
+import { eventsSocket } from './ws/events-socket.js';
+import { executionSocket } from './ws/execution-socket.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auth: AuthContext;
+  }
+}
+
+export type App = FastifyInstance;
+
+/** Accept a caller's X-Request-ID when it is sane, else make one. */
+function requestId(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && /^[\w.:-]{1,128}$/.test(value) ? value : randomUUID();
+}
+
+export async function buildApp(
+  context: ServerContext,
+  logger: FastifyServerOptions['logger'] = false,
+): Promise<App> {
+  const { config } = context;
+  const app = Fastify({
+    logger,
+    genReqId: (request) => requestId(request.headers['x-request-id']),
+    bodyLimit: config.server.maxUploadBytes,
+    // Sockets stay open during a turn; shutdown must not wait for them.
+    forceCloseConnections: true,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({
+      code: 'not_found',
+      message: `no route ${request.method} ${request.url.split('?')[0]}`,
+      request_id: request.id,
+    }),
+  );
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'fleet-rlm',
+        version: context.version,
+        description: 'Chat with an agent that delegates long-context work to Recursive Language Models.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  const origins = config.server.corsOrigins;
+  await app.register(cors, {
+    origin: origins.includes('*') ? '*' : origins,
+    exposedHeaders: ['x-request-id'],
+  });
+  await app.register(multipart, { limits: { fileSize: config.server.maxUploadBytes, files: 1, fields: 4 } });
+  // The hard cap only protects memory; frames over WS_MAX_FRAME_BYTES but under it get an error
+  // envelope and the connection stays usable.
+  await app.register(websocket, {
+    options: { maxPayload: Math.max(config.server.maxFrameBytes * 4, 4 * 1024 * 1024) },
+  });
+
+  app.decorateRequest('auth', null as unknown as AuthContext);
+  app.addHook('onRequest', async (request) => {
+    if (!request.url.startsWith('/api/')) return;
+    const query = request.query as { access_token?: string };
+    request.auth = await context.authenticator.authenticate({
+      authorization: request.headers.authorization,
+      accessToken: typeof query?.access_token === 'string' ? query.access_token : undefined,
+    });
+    if (request.auth.warning) request.log.warn({ warning: request.auth.warning }, 'credentials ignored');
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(healthRoutes(context));
+  await app.register(authRoutes(context));
+  await app.register(sessionRoutes(context));
+  await app.register(documentRoutes(context));
+  await app.register(executionSocket(context));
+  await app.register(eventsSocket(context));
+  return app;
+}

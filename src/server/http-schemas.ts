@@ -1,0 +1,155 @@
+/**
+ * The HTTP wire contract as zod schemas (snake_case, like fleet-rlm (Python)'s API): request
+ * bodies and queries, response shapes, and the one error body. Routes validate and serialize
+ * through these, and /openapi.json is generated from them.
+ */
+import { z } from 'zod';
+import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
+
+export const errorBody = z.object({
+  code: z.string(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  request_id: z.string().optional(),
+});
+
+export const usageSchema = z.object({
+  input_tokens: z.number(),
+  output_tokens: z.number(),
+  total_tokens: z.number(),
+  cost_usd: z.number(),
+});
+
+export const sessionSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(['active', 'archived']),
+  workspace_id: z.string(),
+  user_id: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+  archived_at: z.string().nullable(),
+  active_document_id: z.string().nullable(),
+  running_turn_id: z.string().nullable(),
+});
+
+export const turnSchema = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  index: z.number().int(),
+  client_message_id: z.string().nullable(),
+  user_message: z.string(),
+  assistant_message: z.string().nullable(),
+  execution_mode: z.enum(['auto', 'rlm_only', 'tools_only']),
+  status: z.enum(['running', 'completed', 'error', 'cancelled']),
+  error: z.string().nullable(),
+  started_at: z.string(),
+  finished_at: z.string().nullable(),
+  duration_ms: z.number().nullable(),
+  usage: usageSchema,
+  trace_id: z.string().nullable(),
+});
+
+export const documentSchema = z.object({
+  id: z.string(),
+  session_id: z.string(),
+  alias: z.string(),
+  name: z.string(),
+  source: z.string(),
+  mime_type: z.string(),
+  size_bytes: z.number().int(),
+  text_chars: z.number().int(),
+  created_at: z.string(),
+  active: z.boolean(),
+});
+
+export const createSessionBody = z.object({ title: z.string().max(200).optional() }).optional();
+
+export const listSessionsQuery = z.object({
+  query: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().optional(),
+  include_archived: z
+    .enum(['true', 'false'])
+    .optional()
+    .transform((value) => value === 'true'),
+});
+
+export const listTurnsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  after_index: z.coerce.number().int().min(0).optional(),
+});
+
+export const sessionParams = z.object({ id: z.string().min(1) });
+export const documentParams = z.object({ id: z.string().min(1), doc_id: z.string().min(1) });
+
+/** JSON ways to add a document (a multipart `file` field is the third). */
+export const addDocumentBody = z.union([
+  z.object({ name: z.string().min(1).max(255), text: z.string(), alias: z.string().max(48).optional() }),
+  z.object({ url: z.url(), alias: z.string().max(48).optional() }),
+]);
+
+export const meSchema = z.object({
+  workspace_id: z.string(),
+  user_id: z.string(),
+  authenticated: z.boolean(),
+  email: z.string().optional(),
+  name: z.string().optional(),
+});
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+export function toSession(row: SessionRow, runningTurnId: string | null): z.infer<typeof sessionSchema> {
+  return {
+    id: row.id,
+    title: row.title,
+    status: row.status,
+    workspace_id: row.workspaceId,
+    user_id: row.userId,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+    archived_at: isoOrNull(row.archivedAt),
+    active_document_id: row.activeDocumentId,
+    running_turn_id: runningTurnId,
+  };
+}
+
+export function toTurn(row: TurnRow): z.infer<typeof turnSchema> {
+  return {
+    id: row.id,
+    session_id: row.sessionId,
+    index: row.index,
+    client_message_id: row.clientMessageId,
+    user_message: row.userMessage,
+    assistant_message: row.assistantMessage,
+    execution_mode: row.executionMode,
+    status: row.status,
+    error: row.error,
+    started_at: iso(row.startedAt),
+    finished_at: isoOrNull(row.finishedAt),
+    duration_ms: row.durationMs,
+    usage: {
+      input_tokens: row.usage.inputTokens,
+      output_tokens: row.usage.outputTokens,
+      total_tokens: row.usage.totalTokens,
+      cost_usd: row.usage.costUsd,
+    },
+    trace_id: row.traceId,
+  };
+}
+
+export function toDocument(row: DocumentMeta, activeId: string | null): z.infer<typeof documentSchema> {
+  return {
+    id: row.id,
+    session_id: row.sessionId,
+    alias: row.alias,
+    name: row.name,
+    source: row.source,
+    mime_type: row.mimeType,
+    size_bytes: row.sizeBytes,
+    text_chars: row.textChars,
+    created_at: iso(row.createdAt),
+    active: row.id === activeId,
+  };
+}

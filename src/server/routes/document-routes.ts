@@ -1,0 +1,132 @@
+/**
+ * A session's documents over HTTP: add one (multipart field `file`, or JSON `{name, text}` or
+ * `{url}`; the newest becomes the active one), list, delete, and make one active. Text is
+ * extracted on the way in (PDF, DOCX, HTML, text); the agent and RLMs only ever see text.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SessionDocuments } from '../../agent/session-documents.js';
+import { loadFromBytes, loadFromText, loadFromUrl } from '../../documents/load-document.js';
+import type { LoadedDocument } from '../../documents/loaded-document.js';
+import { HttpError } from '../http-error.js';
+import {
+  addDocumentBody,
+  documentParams,
+  documentSchema,
+  errorBody,
+  sessionParams,
+  toDocument,
+} from '../http-schemas.js';
+import type { ServerContext } from '../server-context.js';
+import { ownedSession } from './owned-session.js';
+
+export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
+  const { store, config } = context;
+  return async (app) => {
+    app.post(
+      '/api/v1/sessions/:id/documents',
+      {
+        schema: {
+          tags: ['documents'],
+          description:
+            'Add a document: multipart/form-data with a `file` field (and optional `alias`), or JSON `{name, text}` or `{url}`.',
+          params: sessionParams,
+          body: addDocumentBody.optional(),
+          response: {
+            201: documentSchema,
+            400: errorBody,
+            404: errorBody,
+            413: errorBody,
+            415: errorBody,
+            422: errorBody,
+          },
+        },
+      },
+      async (request, reply) => {
+        const session = await ownedSession(store, request.auth.identity, request.params.id);
+        let loaded: LoadedDocument;
+        let alias: string | undefined;
+        if (request.isMultipart()) {
+          const file = await request.file();
+          if (!file || file.fieldname !== 'file')
+            throw new HttpError(400, 'missing_file', 'send the document in a multipart field named `file`');
+          const bytes = await file.toBuffer();
+          const aliasField = file.fields.alias;
+          alias = aliasField && 'value' in aliasField ? String(aliasField.value) : undefined;
+          loaded = await loadFromBytes(bytes, {
+            name: file.filename || 'upload',
+            mimeType: file.mimetype,
+            maxBytes: config.server.maxUploadBytes,
+          });
+        } else if (request.body && 'text' in request.body) {
+          alias = request.body.alias;
+          loaded = loadFromText(request.body.name, request.body.text);
+        } else if (request.body && 'url' in request.body) {
+          alias = request.body.alias;
+          loaded = await loadFromUrl(request.body.url, config.documents);
+        } else {
+          throw new HttpError(400, 'invalid_request', 'send multipart `file`, or JSON {name, text} or {url}');
+        }
+        const documents = new SessionDocuments(store, session.id, session.activeDocumentId);
+        const meta = await documents.add(loaded, alias);
+        return reply.status(201).send(toDocument(meta, meta.id));
+      },
+    );
+
+    app.get(
+      '/api/v1/sessions/:id/documents',
+      {
+        schema: {
+          tags: ['documents'],
+          params: sessionParams,
+          response: { 200: z.object({ items: z.array(documentSchema) }), 404: errorBody },
+        },
+      },
+      async (request) => {
+        const session = await ownedSession(store, request.auth.identity, request.params.id);
+        const documents = await store.listDocuments(session.id);
+        return { items: documents.map((document) => toDocument(document, session.activeDocumentId)) };
+      },
+    );
+
+    app.delete(
+      '/api/v1/sessions/:id/documents/:doc_id',
+      {
+        schema: { tags: ['documents'], params: documentParams, response: { 204: z.null(), 404: errorBody } },
+      },
+      async (request, reply) => {
+        const { documents, document } = await ownedDocument(context, request.auth.identity, request.params);
+        await documents.remove(document);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.post(
+      '/api/v1/sessions/:id/documents/:doc_id/activate',
+      {
+        schema: {
+          tags: ['documents'],
+          params: documentParams,
+          response: { 200: documentSchema, 404: errorBody },
+        },
+      },
+      async (request) => {
+        const { documents, document } = await ownedDocument(context, request.auth.identity, request.params);
+        await documents.activate(document);
+        return toDocument(document, document.id);
+      },
+    );
+  };
+}
+
+async function ownedDocument(
+  context: ServerContext,
+  identity: { workspaceId: string; userId: string },
+  params: { id: string; doc_id: string },
+) {
+  const session = await ownedSession(context.store, identity, params.id);
+  const document = await context.store.getDocument(params.doc_id);
+  if (!document || document.sessionId !== session.id)
+    throw new HttpError(404, 'document_not_found', `no document ${params.doc_id} in session ${session.id}`);
+  return { documents: new SessionDocuments(context.store, session.id, session.activeDocumentId), document };
+}

@@ -1,0 +1,28 @@
+/**
+ * Everything the HTTP routes and sockets use, built once by the composition root
+ * (start-server.ts) and handed to buildApp. Tests build their own with real parts.
+ */
+import type { SessionSandboxes } from '../agent/session-sandboxes.js';
+import type { Config } from '../config/config.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { ExecutionEventEmitter } from '../events/execution-event-emitter.js';
+import type { AiSdkLmClient } from '../lm/ai-sdk-client.js';
+import type { SandboxPool } from '../sandbox/sandbox-pool.js';
+import type { Store } from '../store/store.js';
+import type { TurnRunner } from '../turns/turn-runner.js';
+import type { Authenticator } from './auth/authenticator.js';
+
+export interface ServerContext {
+  config: Config;
+  version: string;
+  store: Store;
+  bus: EventBus;
+  emitter: ExecutionEventEmitter;
+  runner: TurnRunner;
+  sandboxes: SessionSandboxes;
+  pool: SandboxPool;
+  lm: AiSdkLmClient;
+  authenticator: Authenticator;
+  /** Where each session's `load_document` paths live. */
+  workspaceRoot(workspaceId: string, sessionId: string): string;
+}

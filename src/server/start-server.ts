@@ -1,0 +1,116 @@
+/**
+ * The composition root of `fleet-rlm serve`: opens the store, builds the event pipeline, the
+ * models, the sandbox pool, the agent and the turn runner, closes turns a crash left running,
+ * then listens. `close()` drains: no new turns, running ones get a grace period and are then
+ * cancelled, frames are flushed, sandboxes and the database are closed.
+ */
+import { join } from 'node:path';
+import type { FastifyServerOptions } from 'fastify';
+import { ChatAgent } from '../agent/chat-agent.js';
+import { SessionSandboxes } from '../agent/session-sandboxes.js';
+import { type Config, ConfigError } from '../config/config.js';
+import { deploymentProblems } from '../config/read-service-config.js';
+import { ExecutionEventEmitter } from '../events/execution-event-emitter.js';
+import { MemoryEventBus } from '../events/memory-event-bus.js';
+import { AiSdkLmClient } from '../lm/ai-sdk-client.js';
+import { createSandbox } from '../sandbox/create-sandbox.js';
+import { SandboxPool } from '../sandbox/sandbox-pool.js';
+import { openStore } from '../store/open-store.js';
+import { TurnRunner } from '../turns/turn-runner.js';
+import { type App, buildApp } from './app.js';
+import { Authenticator } from './auth/authenticator.js';
+import type { ServerContext } from './server-context.js';
+
+export interface RunningServer {
+  app: App;
+  context: ServerContext;
+  url: string;
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+const DRAIN_GRACE_MS = 10_000;
+
+export async function startServer(
+  config: Config,
+  options: { version: string; logger?: FastifyServerOptions['logger']; drainGraceMs?: number } = {
+    version: '0.0.0',
+  },
+): Promise<RunningServer> {
+  const problems = deploymentProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const logger = options.logger ?? { level: config.server.logLevel };
+  const store = await openStore(config);
+  const log = (message: string) => process.stderr.write(`[fleet-rlm] ${message}\n`);
+  const bus = new MemoryEventBus();
+  const emitter = new ExecutionEventEmitter(store, bus, { replayLimit: config.events.replayLimit, log });
+  const lm = new AiSdkLmClient(config.lm);
+  const pool = new SandboxPool({
+    create: () => createSandbox({ ...config.sandbox, cacheDir: config.cacheDir }),
+    warm: config.sandbox.warm,
+    maxLive: config.sandbox.maxLive,
+    idleTimeoutMs: config.sandbox.idleTimeoutMs,
+    log,
+  });
+  pool.warmUp();
+  const sandboxes = new SessionSandboxes(pool, config.sandbox.idleTimeoutMs);
+  const workspaceRoot = (workspaceId: string, sessionId: string) =>
+    join(config.dataDir, 'workspaces', workspaceId, sessionId);
+  const agent = new ChatAgent({
+    store,
+    lm,
+    pool,
+    sandboxes,
+    config,
+    workspaceRoot: (session) => workspaceRoot(session.workspaceId, session.id),
+    log,
+  });
+  const runner = new TurnRunner({
+    store,
+    emitter,
+    agent,
+    plannerConfigured: () => lm.resolve('planner') !== undefined,
+    log,
+  });
+  const recovered = await runner.recover();
+  if (recovered > 0) log(`closed ${recovered} turn(s) left running by the previous process`);
+  const context: ServerContext = {
+    config,
+    version: options.version,
+    store,
+    bus,
+    emitter,
+    runner,
+    sandboxes,
+    pool,
+    lm,
+    authenticator: new Authenticator(config.auth),
+    workspaceRoot,
+  };
+  const app = await buildApp(context, logger);
+  await app.listen({ host: config.server.host, port: config.server.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.server.port;
+  const url = `http://${config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host}:${port}`;
+  const retention = setInterval(() => {
+    const before = Date.now() - config.database.retentionDays * 24 * HOUR;
+    store
+      .purgeArchivedSessions(before)
+      .catch((error: unknown) => log(`purging archived sessions failed: ${String(error)}`));
+  }, HOUR);
+  retention.unref();
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      clearInterval(retention);
+      await runner.drain(options.drainGraceMs ?? DRAIN_GRACE_MS);
+      await app.close();
+      await sandboxes.shutdown();
+      await pool.shutdown();
+      await bus.close();
+      await store.close();
+    })();
+    return closing;
+  };
+  return { app, context, url, close };
+}

@@ -1,0 +1,186 @@
+/**
+ * `/api/v1/ws/execution`: the bidirectional socket. Client frames (message, cancel, command,
+ * resume) are validated one by one; a bad frame gets an `error` envelope and the connection stays
+ * usable. A socket subscribes to the chat stream of each session it sends to or resumes; turns
+ * run independently of it, so closing it only ends the subscriptions.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { WebSocket } from 'ws';
+import { DocumentError } from '../../documents/document-error.js';
+import { sessionKey } from '../../events/event-bus.js';
+import { type ClientFrame, clientFrame } from '../../events/frames.js';
+import { Subscription } from '../../events/subscription.js';
+import type { Identity } from '../../store/store.js';
+import { TurnError } from '../../turns/turn-error.js';
+import { errorMessage } from '../../util/text.js';
+import type { ServerContext } from '../server-context.js';
+import { runCommand } from './commands.js';
+import { FrameRateLimit, sendEnvelope, sendError, socketSink } from './socket-sink.js';
+
+const BURST = 100;
+const PER_SECOND = 50;
+
+export function executionSocket(context: ServerContext): FastifyPluginAsync {
+  return async (app) => {
+    app.get('/api/v1/ws/execution', { websocket: true, schema: { hide: true } }, (socket, request) => {
+      const handler = new ExecutionConnection(context, socket, request.auth.identity, (text) =>
+        request.log.warn(text),
+      );
+      socket.on('message', (data, isBinary) => void handler.onMessage(data as Buffer, isBinary));
+      socket.on('close', () => handler.close());
+    });
+  };
+}
+
+class ExecutionConnection {
+  private readonly subscriptions = new Map<string, Subscription>();
+  private readonly limit = new FrameRateLimit(BURST, PER_SECOND);
+  private lastSession?: string;
+  private limitedNoticeAt = 0;
+
+  constructor(
+    private readonly context: ServerContext,
+    private readonly socket: WebSocket,
+    private readonly identity: Identity,
+    private readonly log: (text: string) => void,
+  ) {}
+
+  async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
+    if (!this.limit.take()) {
+      // One notice a second is enough; the dropped frames are not processed.
+      if (performance.now() - this.limitedNoticeAt > 1000) {
+        this.limitedNoticeAt = performance.now();
+        sendError(
+          this.socket,
+          'rate_limited',
+          `more than ${PER_SECOND} frames a second; frames are being dropped`,
+        );
+      }
+      return;
+    }
+    if (isBinary) return sendError(this.socket, 'binary_frame');
+    if (data.length > this.context.config.server.maxFrameBytes) {
+      return sendError(this.socket, 'frame_too_large', undefined, {
+        bytes: data.length,
+        limit: this.context.config.server.maxFrameBytes,
+      });
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(data.toString('utf8'));
+    } catch (error) {
+      return sendError(this.socket, 'invalid_json', `the frame is not valid JSON: ${errorMessage(error)}`);
+    }
+    const parsed = clientFrame.safeParse(raw);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({
+        path: issue.path.join('.'),
+        message: issue.message,
+      }));
+      return sendError(this.socket, 'invalid_frame', undefined, { issues });
+    }
+    try {
+      await this.handle(parsed.data);
+    } catch (error) {
+      this.reportError(error);
+    }
+  }
+
+  close(): void {
+    for (const subscription of this.subscriptions.values()) subscription.close();
+    this.subscriptions.clear();
+  }
+
+  private async handle(frame: ClientFrame): Promise<void> {
+    switch (frame.type) {
+      case 'message': {
+        const result = await this.context.runner.submit(this.identity, frame);
+        this.lastSession = result.session.id;
+        if (!this.subscriptions.has(result.session.id) || result.attached)
+          this.subscribe(result.session.id, result.sinceSeq);
+        return;
+      }
+      case 'cancel': {
+        const sessionId = frame.session_id ?? this.lastSession;
+        if (!sessionId || !(await this.context.runner.cancel(this.identity, sessionId))) {
+          sendError(
+            this.socket,
+            'no_running_turn',
+            sessionId ? `session ${sessionId} has no running turn` : 'no session to cancel; pass session_id',
+          );
+        }
+        return;
+      }
+      case 'resume': {
+        const session = await this.context.store.getSession(frame.session_id);
+        if (
+          !session ||
+          session.workspaceId !== this.identity.workspaceId ||
+          session.userId !== this.identity.userId
+        ) {
+          throw new TurnError('session_not_found', `no session ${frame.session_id}`);
+        }
+        this.lastSession = session.id;
+        this.subscribe(session.id, frame.since_seq);
+        return;
+      }
+      case 'command': {
+        const sessionId = frame.session_id ?? this.lastSession;
+        const result = await runCommand(
+          this.context,
+          this.identity,
+          sessionId,
+          frame.command,
+          frame.args ?? {},
+        );
+        sendEnvelope(this.socket, {
+          type: 'command_result',
+          command: frame.command,
+          result,
+          ...(sessionId ? { session_id: sessionId } : {}),
+        });
+        return;
+      }
+    }
+  }
+
+  private subscribe(sessionId: string, sinceSeq: number): void {
+    this.subscriptions.get(sessionId)?.close();
+    const subscription = new Subscription(
+      {
+        store: this.context.store,
+        bus: this.context.bus,
+        sessionKey: sessionKey(this.identity.workspaceId, this.identity.userId, sessionId),
+        sessionId,
+        stream: 'chat',
+        sinceSeq,
+        queueLimit: this.context.config.events.subscriberQueue,
+        onGap: (oldest, requested) =>
+          sendError(
+            this.socket,
+            'replay_gap',
+            `frames after seq ${requested} are gone; replaying from seq ${oldest}`,
+            {
+              session_id: sessionId,
+              oldest_seq: oldest,
+              requested_since_seq: requested,
+            },
+          ),
+        onError: (error) => {
+          this.log(`subscription to ${sessionId} failed: ${errorMessage(error)}`);
+          sendError(this.socket, 'internal_error', 'the session stream failed; send resume to continue');
+        },
+      },
+      socketSink(this.socket),
+    );
+    this.subscriptions.set(sessionId, subscription);
+  }
+
+  private reportError(error: unknown): void {
+    if (TurnError.isInstance(error)) return sendError(this.socket, error.code, error.message, error.details);
+    if (DocumentError.isInstance(error))
+      return sendError(this.socket, 'command_failed', error.message, { reason: error.code });
+    this.log(`execution socket: ${errorMessage(error)}`);
+    sendError(this.socket, 'internal_error');
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * A WebSocket as a FrameSink for subscriptions, plus the helpers every socket handler shares:
+ * sending JSON envelopes and error envelopes. Congestion is measured by the bytes ws has not
+ * flushed yet, so a slow client falls back to replay instead of growing server memory.
+ */
+import type { WebSocket } from 'ws';
+import { ERROR_CODES, type ErrorCode, type ServerEnvelope } from '../../events/frames.js';
+import type { FrameSink } from '../../events/subscription.js';
+
+const CONGESTED_BYTES = 1024 * 1024;
+
+export function socketSink(socket: WebSocket): FrameSink {
+  return {
+    send: (frame) => sendJson(socket, frame),
+    congested: () => socket.bufferedAmount > CONGESTED_BYTES,
+  };
+}
+
+export function sendJson(socket: WebSocket, frame: unknown): void {
+  if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+}
+
+export function sendEnvelope(socket: WebSocket, envelope: ServerEnvelope): void {
+  sendJson(socket, envelope);
+}
+
+export function sendError(
+  socket: WebSocket,
+  code: ErrorCode | string,
+  message?: string,
+  details?: Record<string, unknown>,
+): void {
+  sendJson(socket, {
+    type: 'error',
+    code,
+    message: message ?? ERROR_CODES[code as ErrorCode] ?? code,
+    ...(details ? { details } : {}),
+  });
+}
+
+/** A token bucket: `burst` frames at once, refilled at `perSecond`. */
+export class FrameRateLimit {
+  private tokens: number;
+  private last = performance.now();
+
+  constructor(
+    private readonly burst: number,
+    private readonly perSecond: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(): boolean {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

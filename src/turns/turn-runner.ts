@@ -1,0 +1,323 @@
+/**
+ * Owns a turn's lifecycle: accept a message (one running turn per session; a re-sent
+ * client_message_id attaches to its turn instead of starting another), persist it, run the agent
+ * as a background task detached from any socket, relay everything it reports, and end with
+ * exactly one terminal frame — `final`, `cancelled` (preemptive, within a second) or `error`.
+ * Also closes turns a crash left running, and drains on shutdown.
+ */
+import type { ChatAgent } from '../agent/chat-agent.js';
+import { DEFAULT_CORE_MEMORY } from '../agent/core-memory.js';
+import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
+import type { MessageFrame } from '../events/frames.js';
+import { LmError } from '../lm/lm-error.js';
+import {
+  type CoreMemory,
+  DuplicateTurnError,
+  type Identity,
+  type SessionRow,
+  type Store,
+  type TurnRow,
+  type TurnUsage,
+} from '../store/store.js';
+import { errorMessage, preview } from '../util/text.js';
+import { TurnError } from './turn-error.js';
+import { newTurnId, TurnEventSink } from './turn-events.js';
+
+interface RunningTurn {
+  turn: TurnRow;
+  controller: AbortController;
+  sink: TurnEventSink;
+  /** Seq of the last chat frame before this turn (a client attaching replays after it). */
+  startSeq: number;
+  done: Promise<void>;
+  finished: boolean;
+}
+
+export interface SubmitResult {
+  turn: TurnRow;
+  session: SessionRow;
+  /** True when the message was a re-send of a turn that exists already. */
+  attached: boolean;
+  /** Replay the session's chat stream after this seq to see the whole turn. */
+  sinceSeq: number;
+}
+
+const EMPTY_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
+
+export class TurnRunner {
+  private readonly running = new Map<string, RunningTurn>();
+  private readonly startSeqs = new Map<string, number>();
+  private accepting = true;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      emitter: ExecutionEventEmitter;
+      agent: ChatAgent;
+      plannerConfigured: () => boolean;
+      log: (message: string) => void;
+    },
+  ) {}
+
+  runningTurn(sessionId: string): TurnRow | undefined {
+    return this.running.get(sessionId)?.turn;
+  }
+
+  get activeTurns(): number {
+    return this.running.size;
+  }
+
+  async submit(identity: Identity, frame: MessageFrame): Promise<SubmitResult> {
+    const { store } = this.deps;
+    const session = frame.session_id
+      ? await this.ownedSession(identity, frame.session_id)
+      : await this.newSession(identity);
+    if (frame.client_message_id) {
+      const existing = await store.findTurnByClientMessageId(session.id, frame.client_message_id);
+      if (existing) return this.attach(session, existing);
+    }
+    if (!this.accepting)
+      throw new TurnError('server_shutting_down', 'the server is shutting down; try again shortly');
+    const current = this.running.get(session.id);
+    if (current) {
+      throw new TurnError(
+        'turn_in_progress',
+        `session ${session.id} is already answering turn ${current.turn.index}; send cancel first or wait`,
+        {
+          turn_id: current.turn.id,
+        },
+      );
+    }
+    if (!this.deps.plannerConfigured()) {
+      throw new TurnError(
+        'planner_missing',
+        'no planner model is configured: set DSPY_LM_MODEL (and DSPY_LLM_API_KEY)',
+      );
+    }
+    if (frame.documents?.length) await this.activateDocuments(session, frame.documents);
+    const ref: SessionRef = { ...identity, sessionId: session.id };
+    await this.deps.emitter.ready(session.id);
+    let turn: TurnRow;
+    try {
+      turn = await store.createTurn({
+        id: newTurnId(),
+        sessionId: session.id,
+        identity,
+        clientMessageId: frame.client_message_id,
+        userMessage: frame.content,
+        executionMode: frame.execution_mode ?? 'auto',
+        startedAt: Date.now(),
+      });
+    } catch (error) {
+      if (DuplicateTurnError.isInstance(error) && frame.client_message_id) {
+        const existing = await store.findTurnByClientMessageId(session.id, frame.client_message_id);
+        if (existing) return this.attach(session, existing);
+      }
+      throw error;
+    }
+    const startSeq = (await store.seqRange(session.id, 'chat')).last;
+    this.startSeqs.set(turn.id, startSeq);
+    const sink = new TurnEventSink(this.deps.emitter, store, ref, turn.id, this.deps.log);
+    const controller = new AbortController();
+    const running: RunningTurn = {
+      turn,
+      controller,
+      sink,
+      startSeq,
+      finished: false,
+      done: Promise.resolve(),
+    };
+    this.running.set(session.id, running);
+    void sink.chat('status', 'Turn started', {
+      phase: 'started',
+      turn_index: turn.index,
+      execution_mode: turn.executionMode,
+    });
+    void sink.passive('execution_started', {
+      turn_id: turn.id,
+      turn_index: turn.index,
+      task: preview(turn.userMessage, 500),
+    });
+    running.done = this.execute(session, running);
+    return { turn, session, attached: false, sinceSeq: startSeq };
+  }
+
+  /** Stops the session's running turn at once; false when nothing runs. */
+  async cancel(identity: Identity, sessionId: string): Promise<boolean> {
+    const running = this.running.get(sessionId);
+    if (
+      !running ||
+      running.turn.workspaceId !== identity.workspaceId ||
+      running.turn.userId !== identity.userId
+    )
+      return false;
+    await this.finish(running, 'cancelled', {
+      text: 'Turn cancelled',
+      payload: { reason: 'cancelled by the user' },
+    });
+    return true;
+  }
+
+  /** Closes turns a previous process left running: each gets an `error` frame. */
+  async recover(): Promise<number> {
+    const stale = await this.deps.store.runningTurns();
+    for (const turn of stale) {
+      const ref: SessionRef = {
+        workspaceId: turn.workspaceId,
+        userId: turn.userId,
+        sessionId: turn.sessionId,
+      };
+      await this.deps.emitter.emitEvent(
+        ref,
+        turn.id,
+        'error',
+        'The server restarted while this turn was running.',
+        { code: 'server_restarted' },
+      );
+      await this.deps.store.finishTurn(turn.id, {
+        status: 'error',
+        error: 'server_restarted',
+        finishedAt: Date.now(),
+        usage: turn.usage,
+      });
+    }
+    return stale.length;
+  }
+
+  /** Stops accepting turns; waits up to `graceMs` for running ones, then cancels the rest. */
+  async drain(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const all = [...this.running.values()];
+    const waited = Promise.all(all.map((running) => running.done));
+    await Promise.race([waited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    await Promise.all(
+      [...this.running.values()].map((running) =>
+        this.finish(running, 'cancelled', {
+          text: 'Turn cancelled: the server is shutting down',
+          payload: { reason: 'server_shutdown' },
+        }),
+      ),
+    );
+    await this.deps.emitter.flush();
+  }
+
+  private async execute(session: SessionRow, running: RunningTurn): Promise<void> {
+    const { turn, controller, sink } = running;
+    try {
+      const outcome = await this.deps.agent.respond({
+        session,
+        turnId: turn.id,
+        turnIndex: turn.index,
+        content: turn.userMessage,
+        executionMode: turn.executionMode,
+        signal: controller.signal,
+        emit: (event) => sink.handle(event),
+      });
+      await this.finish(running, 'completed', {
+        text: outcome.answer,
+        payload: {
+          usage: outcome.usage,
+          cost_usd: outcome.usage.costUsd,
+          trace_id: null,
+          turn_index: turn.index,
+          iterations: outcome.iterations,
+          delegations: outcome.delegations,
+        },
+        usage: outcome.usage,
+      });
+    } catch (error) {
+      if (running.finished) return; // cancelled: the terminal frame is out already
+      const code = errorCode(error);
+      this.deps.log(`turn ${turn.id} failed (${code}): ${errorMessage(error)}`);
+      await this.finish(running, 'error', { text: errorMessage(error), payload: { code } });
+    }
+  }
+
+  /** Emits the one terminal frame and records the outcome; later calls do nothing. */
+  private async finish(
+    running: RunningTurn,
+    status: 'completed' | 'cancelled' | 'error',
+    terminal: { text: string; payload: Record<string, unknown>; usage?: TurnUsage },
+  ): Promise<void> {
+    if (running.finished) return;
+    running.finished = true;
+    if (status === 'cancelled') running.controller.abort(new Error('turn cancelled'));
+    const { turn, sink } = running;
+    const finishedAt = Date.now();
+    const kind = status === 'completed' ? 'final' : status === 'cancelled' ? 'cancelled' : 'error';
+    const usage = terminal.usage ?? EMPTY_USAGE;
+    await sink.passive('execution_completed', {
+      run_id: turn.id,
+      status: status === 'completed' ? 'completed' : status,
+      duration_ms: finishedAt - turn.startedAt,
+      usage,
+      final_artifact:
+        status === 'completed' ? { kind: 'assistant_response', value: { text: terminal.text } } : null,
+    });
+    await sink.chat(kind, terminal.text, { ...terminal.payload, duration_ms: finishedAt - turn.startedAt });
+    sink.close();
+    this.running.delete(turn.sessionId);
+    await this.deps.store
+      .finishTurn(turn.id, {
+        status,
+        ...(status === 'completed'
+          ? { assistantMessage: terminal.text }
+          : { error: String(terminal.payload.code ?? terminal.payload.reason ?? status) }),
+        finishedAt,
+        usage,
+      })
+      .catch((error: unknown) =>
+        this.deps.log(`could not record the end of turn ${turn.id}: ${errorMessage(error)}`),
+      );
+  }
+
+  private attach(session: SessionRow, turn: TurnRow): SubmitResult {
+    return { turn, session, attached: true, sinceSeq: this.startSeqs.get(turn.id) ?? 0 };
+  }
+
+  private async ownedSession(identity: Identity, sessionId: string): Promise<SessionRow> {
+    const session = await this.deps.store.getSession(sessionId);
+    if (!session || session.workspaceId !== identity.workspaceId || session.userId !== identity.userId) {
+      throw new TurnError('session_not_found', `no session ${sessionId}`);
+    }
+    if (session.status === 'archived')
+      throw new TurnError('session_archived', `session ${sessionId} is archived`);
+    return session;
+  }
+
+  private async newSession(identity: Identity): Promise<SessionRow> {
+    await this.deps.store.ensureIdentity(identity);
+    const session = await this.deps.store.createSession(identity);
+    const coreMemory: CoreMemory = { ...DEFAULT_CORE_MEMORY, ...nonEmpty(session.coreMemory) };
+    await this.deps.store.updateSession(session.id, { coreMemory });
+    return { ...session, coreMemory };
+  }
+
+  private async activateDocuments(session: SessionRow, ids: string[]): Promise<void> {
+    let newest: { id: string; createdAt: number } | undefined;
+    for (const id of ids) {
+      const document = await this.deps.store.getDocument(id);
+      if (!document || document.sessionId !== session.id)
+        throw new TurnError('invalid_frame', `document ${id} is not in session ${session.id}`);
+      if (!newest || document.createdAt >= newest.createdAt) newest = document;
+    }
+    if (newest) {
+      session.activeDocumentId = newest.id;
+      await this.deps.store.updateSession(session.id, { activeDocumentId: newest.id });
+    }
+  }
+}
+
+function nonEmpty(memory: CoreMemory): Partial<CoreMemory> {
+  return Object.fromEntries(Object.entries(memory).filter(([, value]) => value)) as Partial<CoreMemory>;
+}
+
+function errorCode(error: unknown): string {
+  if (LmError.isInstance(error)) {
+    if (error.kind === 'timeout') return 'llm_timeout';
+    if (error.kind === 'rate_limited') return 'llm_rate_limited';
+    if (error.kind === 'not_configured') return 'planner_missing';
+    return 'llm_error';
+  }
+  return 'turn_failed';
+}
