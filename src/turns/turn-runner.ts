@@ -216,7 +216,7 @@ export class TurnRunner {
       await this.finish(running, 'completed', {
         text: outcome.answer,
         payload: {
-          usage: outcome.usage,
+          usage: wireUsage(outcome.usage),
           cost_usd: outcome.usage.costUsd,
           trace_id: null,
           turn_index: turn.index,
@@ -250,7 +250,7 @@ export class TurnRunner {
       run_id: turn.id,
       status: status === 'completed' ? 'completed' : status,
       duration_ms: finishedAt - turn.startedAt,
-      usage,
+      usage: wireUsage(usage),
       final_artifact:
         status === 'completed' ? { kind: 'assistant_response', value: { text: terminal.text } } : null,
     });
@@ -306,6 +306,15 @@ export class TurnRunner {
       await this.deps.store.updateSession(session.id, { activeDocumentId: newest.id });
     }
   }
+}
+
+function wireUsage(usage: TurnUsage) {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    total_tokens: usage.totalTokens,
+    cost_usd: usage.costUsd,
+  };
 }
 
 function nonEmpty(memory: CoreMemory): Partial<CoreMemory> {
