@@ -31,7 +31,7 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
           description:
             'Add a document: multipart/form-data with a `file` field (and optional `alias`), or JSON `{name, text}` or `{url}`.',
           params: sessionParams,
-          body: addDocumentBody.optional(),
+          // No body schema: a multipart body would fail it. JSON bodies are parsed below.
           response: {
             201: documentSchema,
             400: errorBody,
@@ -58,14 +58,27 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
             mimeType: file.mimetype,
             maxBytes: config.server.maxUploadBytes,
           });
-        } else if (request.body && 'text' in request.body) {
-          alias = request.body.alias;
-          loaded = loadFromText(request.body.name, request.body.text);
-        } else if (request.body && 'url' in request.body) {
-          alias = request.body.alias;
-          loaded = await loadFromUrl(request.body.url, config.documents);
         } else {
-          throw new HttpError(400, 'invalid_request', 'send multipart `file`, or JSON {name, text} or {url}');
+          const parsed = addDocumentBody.safeParse(request.body);
+          if (!parsed.success) {
+            throw new HttpError(
+              400,
+              'invalid_request',
+              'send multipart `file`, or JSON {name, text} or {url}',
+              {
+                issues: parsed.error.issues.map((issue) => ({
+                  path: issue.path.join('.'),
+                  message: issue.message,
+                })),
+              },
+            );
+          }
+          const body = parsed.data;
+          alias = body.alias;
+          loaded =
+            'text' in body
+              ? loadFromText(body.name, body.text)
+              : await loadFromUrl(body.url, config.documents);
         }
         const documents = new SessionDocuments(store, session.id, session.activeDocumentId);
         const meta = await documents.add(loaded, alias);

@@ -1,0 +1,174 @@
+/**
+ * The Store on Kysely, for SQLite and Postgres alike. The queries live in one module per entity
+ * group (`*-queries.ts`); this class binds them to a database and owns its lifetime.
+ */
+import { type Kysely, sql } from 'kysely';
+import * as documents from './document-queries.js';
+import * as events from './event-queries.js';
+import * as feedback from './feedback-queries.js';
+import * as runs from './run-queries.js';
+import type { Database, StoreDialect } from './schema.js';
+import * as sessions from './session-queries.js';
+import type {
+  DocumentMeta,
+  EventRow,
+  EventStream,
+  FeedbackRow,
+  Identity,
+  Page,
+  RunRow,
+  SessionRow,
+  StepRow,
+  Store,
+  TurnRow,
+} from './store.js';
+import type { StoreContext } from './store-context.js';
+import * as turns from './turn-queries.js';
+
+export class KyselyStore implements Store {
+  private readonly context: StoreContext;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    /** For diagnostics and tests; everything else goes through the Store methods. */
+    readonly db: Kysely<Database>,
+    readonly dialect: StoreDialect,
+  ) {
+    this.context = { db, dialect };
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await sql`select 1`.execute(this.db);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Idempotent: every call waits for the same shutdown. */
+  close(): Promise<void> {
+    this.closing ??= this.db.destroy();
+    return this.closing;
+  }
+
+  ensureIdentity(identity: Identity): Promise<void> {
+    return sessions.ensureIdentity(this.context, identity);
+  }
+
+  createSession(identity: Identity, fields?: { title?: string }): Promise<SessionRow> {
+    return sessions.createSession(this.context, identity, fields);
+  }
+
+  getSession(id: string): Promise<SessionRow | undefined> {
+    return sessions.getSession(this.context, id);
+  }
+
+  listSessions(identity: Identity, options: Parameters<Store['listSessions']>[1]): Promise<Page<SessionRow>> {
+    return sessions.listSessions(this.context, identity, options);
+  }
+
+  updateSession(id: string, patch: Parameters<Store['updateSession']>[1]): Promise<void> {
+    return sessions.updateSession(this.context, id, patch);
+  }
+
+  archiveSession(id: string, at: number): Promise<void> {
+    return sessions.archiveSession(this.context, id, at);
+  }
+
+  purgeArchivedSessions(before: number): Promise<number> {
+    return sessions.purgeArchivedSessions(this.context, before);
+  }
+
+  createTurn(fields: Parameters<Store['createTurn']>[0]): Promise<TurnRow> {
+    return turns.createTurn(this.context, fields);
+  }
+
+  getTurn(id: string): Promise<TurnRow | undefined> {
+    return turns.getTurn(this.context, id);
+  }
+
+  findTurnByClientMessageId(sessionId: string, clientMessageId: string): Promise<TurnRow | undefined> {
+    return turns.findTurnByClientMessageId(this.context, sessionId, clientMessageId);
+  }
+
+  listTurns(sessionId: string, options?: { limit?: number; afterIndex?: number }): Promise<TurnRow[]> {
+    return turns.listTurns(this.context, sessionId, options);
+  }
+
+  finishTurn(id: string, fields: Parameters<Store['finishTurn']>[1]): Promise<void> {
+    return turns.finishTurn(this.context, id, fields);
+  }
+
+  runningTurns(): Promise<TurnRow[]> {
+    return turns.runningTurns(this.context);
+  }
+
+  createRun(row: Parameters<Store['createRun']>[0]): Promise<void> {
+    return runs.createRun(this.context, row);
+  }
+
+  finishRun(id: string, fields: Parameters<Store['finishRun']>[1]): Promise<void> {
+    return runs.finishRun(this.context, id, fields);
+  }
+
+  listRuns(turnId: string): Promise<RunRow[]> {
+    return runs.listRuns(this.context, turnId);
+  }
+
+  appendSteps(steps: StepRow[]): Promise<void> {
+    return runs.appendSteps(this.context, steps);
+  }
+
+  listSteps(turnId: string): Promise<StepRow[]> {
+    return runs.listSteps(this.context, turnId);
+  }
+
+  addDocument(fields: Parameters<Store['addDocument']>[0]): Promise<DocumentMeta> {
+    return documents.addDocument(this.context, fields);
+  }
+
+  listDocuments(sessionId: string): Promise<DocumentMeta[]> {
+    return documents.listDocuments(this.context, sessionId);
+  }
+
+  getDocument(id: string): Promise<DocumentMeta | undefined> {
+    return documents.getDocument(this.context, id);
+  }
+
+  getDocumentByAlias(sessionId: string, alias: string): Promise<DocumentMeta | undefined> {
+    return documents.getDocumentByAlias(this.context, sessionId, alias);
+  }
+
+  getDocumentText(id: string): Promise<string | undefined> {
+    return documents.getDocumentText(this.context, id);
+  }
+
+  deleteDocument(id: string): Promise<void> {
+    return documents.deleteDocument(this.context, id);
+  }
+
+  appendEvents(rows: EventRow[]): Promise<void> {
+    return events.appendEvents(this.context, rows);
+  }
+
+  readEvents(sessionId: string, stream: EventStream, afterSeq: number, limit: number): Promise<EventRow[]> {
+    return events.readEvents(this.context, sessionId, stream, afterSeq, limit);
+  }
+
+  seqRange(sessionId: string, stream: EventStream): Promise<{ first: number; last: number }> {
+    return events.seqRange(this.context, sessionId, stream);
+  }
+
+  trimEvents(sessionId: string, stream: EventStream, keep: number): Promise<void> {
+    return events.trimEvents(this.context, sessionId, stream, keep);
+  }
+
+  addFeedback(row: FeedbackRow): Promise<void> {
+    return feedback.addFeedback(this.context, row);
+  }
+
+  listFeedback(options?: { turnId?: string; traceId?: string }): Promise<FeedbackRow[]> {
+    return feedback.listFeedback(this.context, options);
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Converts stored rows (snake_case, JSON as text, booleans as 0/1 in SQLite) into the shapes
+ * of `store.ts`, and back for the columns that need encoding. Every read path goes through here,
+ * so both dialects return identical values.
+ */
+import type { Selectable } from 'kysely';
+import type {
+  DocumentsTable,
+  EventsTable,
+  ExecutionStepsTable,
+  FeedbackTable,
+  JsonText,
+  RunsTable,
+  SessionsTable,
+  TurnsTable,
+  UsageColumns,
+} from './schema.js';
+import type {
+  CoreMemory,
+  DocumentMeta,
+  EventRow,
+  EventStream,
+  ExecutionMode,
+  FeedbackRow,
+  RunRow,
+  SessionRow,
+  SessionStatus,
+  StepRow,
+  StepType,
+  TurnRow,
+  TurnStatus,
+  TurnUsage,
+} from './store.js';
+
+/** `undefined` has no JSON form; it is stored as SQL NULL and read back as `undefined`. */
+export function toJson(value: unknown): JsonText | null {
+  return value === undefined ? null : JSON.stringify(value);
+}
+
+export function fromJson(text: JsonText | null): unknown {
+  return text === null ? undefined : JSON.parse(text);
+}
+
+export function usageColumns(usage: TurnUsage): UsageColumns {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    total_tokens: usage.totalTokens,
+    cost_usd: usage.costUsd,
+  };
+}
+
+export const ZERO_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
+
+function usageOf(row: UsageColumns): TurnUsage {
+  return {
+    inputTokens: row.input_tokens,
+    outputTokens: row.output_tokens,
+    totalTokens: row.total_tokens,
+    costUsd: row.cost_usd,
+  };
+}
+
+export function toSessionRow(row: Selectable<SessionsTable>): SessionRow {
+  return {
+    id: row.id,
+    workspaceId: row.workspace_id,
+    userId: row.user_id,
+    title: row.title,
+    status: row.status as SessionStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    archivedAt: row.archived_at,
+    activeDocumentId: row.active_document_id,
+    coreMemory: JSON.parse(row.core_memory) as CoreMemory,
+    historySummary: row.history_summary,
+    summarizedThrough: row.summarized_through,
+  };
+}
+
+export function toTurnRow(row: Selectable<TurnsTable>): TurnRow {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    workspaceId: row.workspace_id,
+    userId: row.user_id,
+    index: row.turn_index,
+    clientMessageId: row.client_message_id,
+    userMessage: row.user_message,
+    assistantMessage: row.assistant_message,
+    executionMode: row.execution_mode as ExecutionMode,
+    status: row.status as TurnStatus,
+    error: row.error,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    durationMs: row.duration_ms,
+    usage: usageOf(row),
+    traceId: row.trace_id,
+  };
+}
+
+export function toRunRow(row: Selectable<RunsTable>): RunRow {
+  return {
+    id: row.id,
+    turnId: row.turn_id,
+    sessionId: row.session_id,
+    parentRunId: row.parent_run_id,
+    depth: row.depth,
+    kind: row.kind as RunRow['kind'],
+    model: row.model,
+    question: row.question,
+    status: row.status as RunRow['status'],
+    terminationReason: row.termination_reason,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    usage: usageOf(row),
+  };
+}
+
+export function toStepRow(row: Selectable<ExecutionStepsTable>): StepRow {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    turnId: row.turn_id,
+    runId: row.run_id,
+    parentId: row.parent_id,
+    type: row.type as StepType,
+    label: row.label,
+    depth: row.depth,
+    actorKind: row.actor_kind,
+    actorId: row.actor_id,
+    laneKey: row.lane_key,
+    input: fromJson(row.input),
+    output: fromJson(row.output),
+    timestamp: row.timestamp_ms,
+  };
+}
+
+export function toDocumentMeta(row: Selectable<DocumentsTable>): DocumentMeta {
+  return {
+    id: row.id,
+    sessionId: row.session_id,
+    alias: row.alias,
+    name: row.name,
+    source: row.source,
+    mimeType: row.mime_type,
+    sizeBytes: row.size_bytes,
+    textChars: row.text_chars,
+    createdAt: row.created_at,
+  };
+}
+
+export function toEventRow(row: Selectable<EventsTable>): EventRow {
+  return {
+    sessionId: row.session_id,
+    stream: row.stream as EventStream,
+    seq: row.seq,
+    turnId: row.turn_id,
+    frame: JSON.parse(row.frame),
+    createdAt: row.created_at,
+  };
+}
+
+export function toFeedbackRow(row: Selectable<FeedbackTable>): FeedbackRow {
+  return {
+    id: row.id,
+    turnId: row.turn_id,
+    traceId: row.trace_id,
+    workspaceId: row.workspace_id,
+    userId: row.user_id,
+    isCorrect: Boolean(row.is_correct),
+    comment: row.comment,
+    expectedResponse: row.expected_response,
+    createdAt: row.created_at,
+  };
+}

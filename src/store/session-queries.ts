@@ -1,0 +1,150 @@
+/** Identities and sessions: create, read, list with search and keyset pages, update, archive, purge. */
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { containsPattern, lowerLike } from './like-pattern.js';
+import { toSessionRow } from './rows.js';
+import type { Database } from './schema.js';
+import { decodeSessionCursor, encodeSessionCursor } from './session-cursor.js';
+import type { CoreMemory, Identity, Page, SessionRow, Store } from './store.js';
+import type { StoreContext } from './store-context.js';
+
+const EMPTY_CORE_MEMORY: CoreMemory = { persona: '', human: '', scratchpad: '' };
+
+async function insertIdentity(db: Kysely<Database>, identity: Identity, now: number): Promise<void> {
+  await db
+    .insertInto('workspaces')
+    .values({ id: identity.workspaceId, created_at: now })
+    .onConflict((conflict) => conflict.doNothing())
+    .execute();
+  await db
+    .insertInto('users')
+    .values({ workspace_id: identity.workspaceId, id: identity.userId, created_at: now })
+    .onConflict((conflict) => conflict.doNothing())
+    .execute();
+}
+
+export async function ensureIdentity(context: StoreContext, identity: Identity): Promise<void> {
+  await context.db.transaction().execute((trx) => insertIdentity(trx, identity, Date.now()));
+}
+
+export async function createSession(
+  context: StoreContext,
+  identity: Identity,
+  fields: { title?: string } = {},
+): Promise<SessionRow> {
+  const now = Date.now();
+  const row = {
+    id: randomUUID(),
+    workspace_id: identity.workspaceId,
+    user_id: identity.userId,
+    title: fields.title ?? '',
+    status: 'active',
+    created_at: now,
+    updated_at: now,
+    archived_at: null,
+    active_document_id: null,
+    core_memory: JSON.stringify(EMPTY_CORE_MEMORY),
+    history_summary: '',
+    summarized_through: 0,
+  };
+  await context.db.transaction().execute(async (trx) => {
+    // Sessions reference their user, so the identity is made sure of first.
+    await insertIdentity(trx, identity, now);
+    await trx.insertInto('sessions').values(row).execute();
+  });
+  return toSessionRow(row);
+}
+
+export async function getSession(context: StoreContext, id: string): Promise<SessionRow | undefined> {
+  const row = await context.db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toSessionRow(row);
+}
+
+export async function listSessions(
+  context: StoreContext,
+  identity: Identity,
+  options: Parameters<Store['listSessions']>[1],
+): Promise<Page<SessionRow>> {
+  if (!Number.isInteger(options.limit) || options.limit < 1) {
+    throw new RangeError(`listSessions limit must be a positive integer; got ${options.limit}`);
+  }
+  let query = context.db
+    .selectFrom('sessions')
+    .selectAll('sessions')
+    .where('sessions.workspace_id', '=', identity.workspaceId)
+    .where('sessions.user_id', '=', identity.userId);
+  if (!options.includeArchived) query = query.where('sessions.status', '=', 'active');
+  if (options.query) {
+    const pattern = containsPattern(options.query);
+    query = query.where((eb) =>
+      eb.or([
+        lowerLike(eb.ref('sessions.title'), pattern),
+        eb.exists(
+          eb
+            .selectFrom('turns')
+            .select('turns.id')
+            .whereRef('turns.session_id', '=', 'sessions.id')
+            .where((inner) => lowerLike(inner.ref('turns.user_message'), pattern)),
+        ),
+      ]),
+    );
+  }
+  if (options.cursor) {
+    const after = decodeSessionCursor(options.cursor);
+    query = query.where((eb) =>
+      eb.or([
+        eb('sessions.updated_at', '<', after.updatedAt),
+        eb.and([eb('sessions.updated_at', '=', after.updatedAt), eb('sessions.id', '<', after.id)]),
+      ]),
+    );
+  }
+  // One row more than asked tells whether another page exists.
+  const rows = await query
+    .orderBy('sessions.updated_at', 'desc')
+    .orderBy('sessions.id', 'desc')
+    .limit(options.limit + 1)
+    .execute();
+  const items = rows.slice(0, options.limit).map(toSessionRow);
+  const last = items.at(-1);
+  const nextCursor =
+    rows.length > options.limit && last
+      ? encodeSessionCursor({ updatedAt: last.updatedAt, id: last.id })
+      : null;
+  return { items, nextCursor };
+}
+
+/** Changes only what the patch names; does not touch updatedAt (that follows conversation activity). */
+export async function updateSession(
+  context: StoreContext,
+  id: string,
+  patch: Parameters<Store['updateSession']>[1],
+): Promise<void> {
+  const values: Partial<Database['sessions']> = {};
+  if (patch.title !== undefined) values.title = patch.title;
+  if (patch.activeDocumentId !== undefined) values.active_document_id = patch.activeDocumentId;
+  if (patch.coreMemory !== undefined) values.core_memory = JSON.stringify(patch.coreMemory);
+  if (patch.historySummary !== undefined) values.history_summary = patch.historySummary;
+  if (patch.summarizedThrough !== undefined) values.summarized_through = patch.summarizedThrough;
+  if (Object.keys(values).length === 0) return;
+  await context.db.updateTable('sessions').set(values).where('id', '=', id).execute();
+}
+
+/** Archiving twice keeps the first time, so repeating a DELETE never postpones the purge. */
+export async function archiveSession(context: StoreContext, id: string, at: number): Promise<void> {
+  await context.db
+    .updateTable('sessions')
+    .set({ status: 'archived', archived_at: at })
+    .where('id', '=', id)
+    .where('status', '=', 'active')
+    .execute();
+}
+
+/** Turns, runs, steps, documents and their text, events and feedback go with it by ON DELETE CASCADE. */
+export async function purgeArchivedSessions(context: StoreContext, before: number): Promise<number> {
+  const result = await context.db
+    .deleteFrom('sessions')
+    .where('status', '=', 'archived')
+    .where('archived_at', '<', before)
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
