@@ -2,7 +2,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Harness, PLANNER, RecordingSocket, script, startHarness } from '../support/server-harness.js';
+import {
+  api,
+  type Harness,
+  PLANNER,
+  RecordingSocket,
+  script,
+  startHarness,
+} from '../support/server-harness.js';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -19,8 +26,17 @@ describe('HTTP API', () => {
     expect(health.headers.get('x-request-id')).toBe('req-123');
     const ready = await api(harness, 'GET', '/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body).toEqual({ ready: true, planner_configured: true, planner: 'ready', database: 'ready', database_required: false, sandbox_provider: 'process' });
-    const generated = await api(harness, 'GET', '/health', undefined, { 'x-request-id': 'bad id with spaces' });
+    expect(ready.body).toEqual({
+      ready: true,
+      planner_configured: true,
+      planner: 'ready',
+      database: 'ready',
+      database_required: false,
+      sandbox_provider: 'process',
+    });
+    const generated = await api(harness, 'GET', '/health', undefined, {
+      'x-request-id': 'bad id with spaces',
+    });
     expect(generated.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
@@ -28,10 +44,19 @@ describe('HTTP API', () => {
     const openapi = await api(harness, 'GET', '/openapi.json');
     expect(openapi.status).toBe(200);
     const paths = Object.keys(openapi.body!.paths);
-    for (const path of ['/api/v1/sessions', '/api/v1/sessions/{id}', '/api/v1/sessions/{id}/turns', '/api/v1/sessions/{id}/documents', '/api/v1/auth/me', '/health', '/ready']) {
+    for (const path of [
+      '/api/v1/sessions',
+      '/api/v1/sessions/{id}',
+      '/api/v1/sessions/{id}/turns',
+      '/api/v1/sessions/{id}/documents',
+      '/api/v1/auth/me',
+      '/health',
+      '/ready',
+    ]) {
       expect(paths).toContain(path);
     }
-    const session = openapi.body!.paths['/api/v1/sessions'].post.responses['201'].content['application/json'].schema;
+    const session =
+      openapi.body!.paths['/api/v1/sessions'].post.responses['201'].content['application/json'].schema;
     expect(Object.keys(session.properties)).toContain('active_document_id');
     const docs = await fetch(`${harness.url}/docs`);
     expect(docs.status).toBe(200);
@@ -44,16 +69,29 @@ describe('HTTP API', () => {
     for (const title of titles) {
       const created = await api(harness, 'POST', '/api/v1/sessions', { title });
       expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ title, status: 'active', workspace_id: 'default', user_id: 'anonymous', running_turn_id: null });
+      expect(created.body).toMatchObject({
+        title,
+        status: 'active',
+        workspace_id: 'default',
+        user_id: 'anonymous',
+        running_turn_id: null,
+      });
       ids.push(created.body!.id);
     }
     expect((await api(harness, 'GET', `/api/v1/sessions/${ids[0]}`)).body!.title).toBe('alpha report');
     const search = await api(harness, 'GET', '/api/v1/sessions?query=REPORT');
-    expect(search.body!.items.map((item: { title: string }) => item.title)).toEqual(['gamma report', 'alpha report']);
+    expect(search.body!.items.map((item: { title: string }) => item.title)).toEqual([
+      'gamma report',
+      'alpha report',
+    ]);
     const first = await api(harness, 'GET', '/api/v1/sessions?limit=2');
     expect(first.body!.items).toHaveLength(2);
     expect(first.body!.next_cursor).toEqual(expect.any(String));
-    const rest = await api(harness, 'GET', `/api/v1/sessions?limit=50&cursor=${encodeURIComponent(first.body!.next_cursor)}`);
+    const rest = await api(
+      harness,
+      'GET',
+      `/api/v1/sessions?limit=50&cursor=${encodeURIComponent(first.body!.next_cursor)}`,
+    );
     const seen = [...first.body!.items, ...rest.body!.items].map((item: { id: string }) => item.id);
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen).toEqual(expect.arrayContaining(ids));
@@ -61,7 +99,9 @@ describe('HTTP API', () => {
     const after = await api(harness, 'GET', '/api/v1/sessions?limit=100');
     expect(after.body!.items.map((item: { id: string }) => item.id)).not.toContain(ids[1]);
     const archived = await api(harness, 'GET', '/api/v1/sessions?limit=100&include_archived=true');
-    expect(archived.body!.items.find((item: { id: string }) => item.id === ids[1])).toMatchObject({ status: 'archived' });
+    expect(archived.body!.items.find((item: { id: string }) => item.id === ids[1])).toMatchObject({
+      status: 'archived',
+    });
     const socket = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`);
     socket.send({ type: 'message', content: 'hi', session_id: ids[1] });
     await socket.until(() => socket.errors().length > 0);
@@ -70,9 +110,15 @@ describe('HTTP API', () => {
   });
 
   it('gives clear errors: unknown session, bad query, unknown route', async () => {
-    const missing = await api(harness, 'GET', '/api/v1/sessions/does-not-exist', undefined, { 'x-request-id': 'r-404' });
+    const missing = await api(harness, 'GET', '/api/v1/sessions/does-not-exist', undefined, {
+      'x-request-id': 'r-404',
+    });
     expect(missing.status).toBe(404);
-    expect(missing.body).toEqual({ code: 'session_not_found', message: 'no session does-not-exist', request_id: 'r-404' });
+    expect(missing.body).toEqual({
+      code: 'session_not_found',
+      message: 'no session does-not-exist',
+      request_id: 'r-404',
+    });
     const bad = await api(harness, 'GET', '/api/v1/sessions?limit=0');
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ code: 'invalid_request' });
@@ -86,14 +132,29 @@ describe('HTTP API', () => {
     const form = new FormData();
     form.append('file', new Blob(['line one\nline two\n'], { type: 'text/plain' }), 'log.txt');
     form.append('alias', 'mylog');
-    const uploaded = await fetch(`${harness.url}/api/v1/sessions/${id}/documents`, { method: 'POST', body: form });
+    const uploaded = await fetch(`${harness.url}/api/v1/sessions/${id}/documents`, {
+      method: 'POST',
+      body: form,
+    });
     expect(uploaded.status).toBe(201);
     const upload = (await uploaded.json()) as Record<string, unknown>;
-    expect(upload).toMatchObject({ alias: 'mylog', name: 'log.txt', source: 'upload', mime_type: 'text/plain', text_chars: 18, active: true });
-    const pasted = await api(harness, 'POST', `/api/v1/sessions/${id}/documents`, { name: 'Meeting Notes.md', text: '# Notes\nship it' });
+    expect(upload).toMatchObject({
+      alias: 'mylog',
+      name: 'log.txt',
+      source: 'upload',
+      mime_type: 'text/plain',
+      text_chars: 18,
+      active: true,
+    });
+    const pasted = await api(harness, 'POST', `/api/v1/sessions/${id}/documents`, {
+      name: 'Meeting Notes.md',
+      text: '# Notes\nship it',
+    });
     expect(pasted.body).toMatchObject({ alias: 'meeting-notes', active: true });
     const listed = await api(harness, 'GET', `/api/v1/sessions/${id}/documents`);
-    expect(listed.body!.items.map((item: { alias: string; active: boolean }) => [item.alias, item.active])).toEqual(
+    expect(
+      listed.body!.items.map((item: { alias: string; active: boolean }) => [item.alias, item.active]),
+    ).toEqual(
       expect.arrayContaining([
         ['mylog', false],
         ['meeting-notes', true],
@@ -103,7 +164,9 @@ describe('HTTP API', () => {
     expect(activated.body).toMatchObject({ alias: 'mylog', active: true });
     expect((await api(harness, 'GET', `/api/v1/sessions/${id}`)).body!.active_document_id).toBe(upload.id);
     expect((await api(harness, 'DELETE', `/api/v1/sessions/${id}/documents/${upload.id}`)).status).toBe(204);
-    expect((await api(harness, 'GET', `/api/v1/sessions/${id}`)).body!.active_document_id).toBe(pasted.body!.id);
+    expect((await api(harness, 'GET', `/api/v1/sessions/${id}`)).body!.active_document_id).toBe(
+      pasted.body!.id,
+    );
 
     const hits: string[] = [];
     const target = createServer((request, response) => {
@@ -112,12 +175,17 @@ describe('HTTP API', () => {
     });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
     const { port } = target.address() as AddressInfo;
-    const blocked = await api(harness, 'POST', `/api/v1/sessions/${id}/documents`, { url: `http://127.0.0.1:${port}/internal` });
+    const blocked = await api(harness, 'POST', `/api/v1/sessions/${id}/documents`, {
+      url: `http://127.0.0.1:${port}/internal`,
+    });
     expect(blocked.status).toBe(400);
     expect(blocked.body).toMatchObject({ code: 'document_blocked_address' });
     expect(hits).toEqual([]);
     target.close();
-    const empty = await api(harness, 'POST', `/api/v1/sessions/${id}/documents`, { name: 'e.txt', text: '   ' });
+    const empty = await api(harness, 'POST', `/api/v1/sessions/${id}/documents`, {
+      name: 'e.txt',
+      text: '   ',
+    });
     expect(empty.status).toBe(422);
     const neither = await api(harness, 'POST', `/api/v1/sessions/${id}/documents`, { nothing: true });
     expect(neither.status).toBe(400);

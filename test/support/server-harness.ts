@@ -82,7 +82,9 @@ export class RecordingSocket {
       const socket = new WebSocket(url, { headers });
       const recording = new RecordingSocket(socket);
       socket.once('open', () => resolve(recording));
-      socket.once('unexpected-response', (_request, response) => reject(new Error(`HTTP ${response.statusCode}`)));
+      socket.once('unexpected-response', (_request, response) =>
+        reject(new Error(`HTTP ${response.statusCode}`)),
+      );
       socket.once('error', reject);
     });
   }
@@ -108,7 +110,10 @@ export class RecordingSocket {
   until(test: () => boolean, timeoutMs = 20_000): Promise<void> {
     if (test()) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`timed out; frames so far: ${JSON.stringify(this.frames.slice(-5))}`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`timed out; frames so far: ${JSON.stringify(this.frames.slice(-5))}`)),
+        timeoutMs,
+      );
       this.waiters.push({
         test,
         resolve: () => {
@@ -121,7 +126,11 @@ export class RecordingSocket {
 
   /** Until the chat stream has a terminal event (final, cancelled or error). */
   untilTerminal(count = 1, timeoutMs?: number): Promise<void> {
-    return this.until(() => this.events().filter((event) => ['final', 'cancelled', 'error'].includes(event.kind)).length >= count, timeoutMs);
+    return this.until(
+      () =>
+        this.events().filter((event) => ['final', 'cancelled', 'error'].includes(event.kind)).length >= count,
+      timeoutMs,
+    );
   }
 
   close(): Promise<void> {
@@ -141,12 +150,21 @@ export class RecordingSocket {
   }
 }
 
-export async function api(harness: Harness, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+export async function api(
+  harness: Harness,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${harness.url}${path}`, {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, any>) : null };
+  // Response bodies are checked field by field in the tests; `any` keeps that terse.
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  const body = text ? (JSON.parse(text) as Record<string, any>) : null;
+  return { status: response.status, headers: response.headers, body };
 }

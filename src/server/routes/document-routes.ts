@@ -48,7 +48,7 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
         let alias: string | undefined;
         if (request.isMultipart()) {
           const file = await request.file();
-          if (!file || file.fieldname !== 'file')
+          if (file?.fieldname !== 'file')
             throw new HttpError(400, 'missing_file', 'send the document in a multipart field named `file`');
           const bytes = await file.toBuffer();
           const aliasField = file.fields.alias;

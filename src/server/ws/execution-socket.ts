@@ -177,9 +177,14 @@ class ExecutionConnection {
   }
 
   private reportError(error: unknown): void {
-    if (TurnError.isInstance(error)) return sendError(this.socket, error.code, error.message, error.details);
-    if (DocumentError.isInstance(error))
-      return sendError(this.socket, 'command_failed', error.message, { reason: error.code });
+    if (TurnError.isInstance(error)) {
+      sendError(this.socket, error.code, error.message, error.details);
+      return;
+    }
+    if (DocumentError.isInstance(error)) {
+      sendError(this.socket, 'command_failed', error.message, { reason: error.code });
+      return;
+    }
     this.log(`execution socket: ${errorMessage(error)}`);
     sendError(this.socket, 'internal_error');
   }
