@@ -165,6 +165,6 @@ export async function api(
   const text = await response.text();
   // Response bodies are checked field by field in the tests; `any` keeps that terse.
   // biome-ignore lint/suspicious/noExplicitAny: see above
-  const body = text ? (JSON.parse(text) as Record<string, any>) : null;
-  return { status: response.status, headers: response.headers, body };
+  const parsed = text ? (JSON.parse(text) as Record<string, any>) : null;
+  return { status: response.status, headers: response.headers, body: parsed };
 }
