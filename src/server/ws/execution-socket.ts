@@ -37,6 +37,7 @@ class ExecutionConnection {
   private readonly limit = new FrameRateLimit(BURST, PER_SECOND);
   private lastSession?: string;
   private limitedNoticeAt = 0;
+  private inOrder: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly context: ServerContext,
@@ -79,11 +80,12 @@ class ExecutionConnection {
       }));
       return sendError(this.socket, 'invalid_frame', undefined, { issues });
     }
-    try {
-      await this.handle(parsed.data);
-    } catch (error) {
-      this.reportError(error);
-    }
+    const frame = parsed.data;
+    const run = () => this.handle(frame).catch((error: unknown) => this.reportError(error));
+    // Frames are handled in the order they came, except cancel, which must not wait behind a
+    // slow command (a URL being fetched, say).
+    if (frame.type === 'cancel') await run();
+    else await (this.inOrder = this.inOrder.then(run));
   }
 
   close(): void {
