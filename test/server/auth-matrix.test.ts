@@ -125,12 +125,12 @@ describe('auth matrix', () => {
     socket.send({ type: 'cancel', session_id: aliceSession });
     await socket.until(() => socket.errors().length >= 4);
     // cancel is handled at once, the others in order: compare as a set of codes.
-    expect(socket.errors().map((error) => error.code).sort()).toEqual([
-      'no_running_turn',
-      'session_not_found',
-      'session_not_found',
-      'session_not_found',
-    ]);
+    expect(
+      socket
+        .errors()
+        .map((error) => error.code)
+        .sort(),
+    ).toEqual(['no_running_turn', 'session_not_found', 'session_not_found', 'session_not_found']);
     expect(socket.events()).toEqual([]);
     await socket.close();
     const passive = await RecordingSocket.open(

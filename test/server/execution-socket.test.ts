@@ -12,6 +12,7 @@ import {
   RecordingSocket,
   script,
   startHarness,
+  waitFor,
 } from '../support/server-harness.js';
 
 let harness: Harness;
@@ -211,7 +212,7 @@ describe('/api/v1/ws/execution', () => {
     script(harness, [{ model: PLANNER, reply: { hang: true } }]);
     const socket = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`);
     socket.send({ type: 'message', content: 'hello', session_id: sessionId });
-    await socket.until(() => harness.lm.requests.length > 0);
+    await waitFor(() => harness.lm.requests.length > 0);
     const cancelledAt = performance.now();
     socket.send({ type: 'cancel' });
     await socket.untilTerminal();

@@ -168,3 +168,12 @@ export async function api(
   const parsed = text ? (JSON.parse(text) as Record<string, any>) : null;
   return { status: response.status, headers: response.headers, body: parsed };
 }
+
+/** Polls `test` until it holds: for conditions no frame announces (e.g. the model server got a call). */
+export async function waitFor(test: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!test()) {
+    if (performance.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
