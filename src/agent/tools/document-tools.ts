@@ -52,7 +52,7 @@ async function search(
   await sandbox.setVariable(DOCS_CONTEXT, 'search_pattern', pattern);
   const result = await sandbox.execute({
     context: DOCS_CONTEXT,
-    timeoutMs: SEARCH_TIMEOUT_MS,
+    timeoutMs: Math.min(SEARCH_TIMEOUT_MS, context.rlmBudgets.executeTimeoutMs),
     signal: context.signal,
     code: `import re
 def _search(text, pattern, limit):
