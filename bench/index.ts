@@ -4,6 +4,7 @@
  */
 import { benchBatch, benchIterationOverhead } from './rlm-bench.js';
 import { benchBridge, benchContextLoad, benchExecute, benchSessionReady } from './sandbox-bench.js';
+import { benchFanOut, benchManySessions, benchTurnOverhead } from './server-bench.js';
 import { type Figure, printFigures } from './stats.js';
 
 const benches: Record<string, (figures: Figure[]) => Promise<void>> = {
@@ -13,6 +14,9 @@ const benches: Record<string, (figures: Figure[]) => Promise<void>> = {
   iteration: benchIterationOverhead,
   batch: benchBatch,
   ready: benchSessionReady,
+  fanout: benchFanOut,
+  sessions: benchManySessions,
+  turn: benchTurnOverhead,
 };
 
 const only = process.argv.slice(2);

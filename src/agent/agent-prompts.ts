@@ -3,6 +3,7 @@
  * older turns, how to work) and the history summarizer's instructions. Versioned like the RLM's.
  */
 import type { DocumentMeta, SessionRow } from '../store/store.js';
+import { effectiveCoreMemory } from './core-memory.js';
 
 export const AGENT_PROMPT_VERSION = 'fleet-agent-prompts/1';
 
@@ -13,7 +14,8 @@ export function agentSystemPrompt(input: {
   delegationsLeft: number;
   canDelegate: boolean;
 }): string {
-  const { coreMemory, historySummary, activeDocumentId } = input.session;
+  const { historySummary, activeDocumentId } = input.session;
+  const coreMemory = effectiveCoreMemory(input.session.coreMemory);
   const documents = input.documents.length
     ? input.documents
         .map(

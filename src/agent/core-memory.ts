@@ -18,6 +18,15 @@ export const DEFAULT_CORE_MEMORY: CoreMemory = {
   scratchpad: '',
 };
 
+/** What the agent sees: a block never written yet falls back to its default (the persona). */
+export function effectiveCoreMemory(memory: CoreMemory): CoreMemory {
+  return {
+    persona: memory.persona || DEFAULT_CORE_MEMORY.persona,
+    human: memory.human || DEFAULT_CORE_MEMORY.human,
+    scratchpad: memory.scratchpad || DEFAULT_CORE_MEMORY.scratchpad,
+  };
+}
+
 export type MemoryEdit = { ok: true; memory: CoreMemory; content: string } | { ok: false; error: string };
 
 export function editCoreMemory(

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { routeAiSdkWarnings } from '../lm/ai-sdk-warnings.js';
+import { registerChatCommand } from './chat-command.js';
 import { CliError, registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTokenCommand } from './token-command.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerServeCommand(program, version);
   registerTokenCommand(program);
+  registerChatCommand(program);
   return program;
 }
 

@@ -110,7 +110,10 @@ export class ExecutionClient extends EventEmitter<ExecutionClientEvents> {
   send(frame: ClientFrame): void {
     const parsed = clientFrame.safeParse(frame);
     if (!parsed.success) {
-      throw new ClientError('invalid_frame', `refused to send an invalid frame: ${z.prettifyError(parsed.error)}`);
+      throw new ClientError(
+        'invalid_frame',
+        `refused to send an invalid frame: ${z.prettifyError(parsed.error)}`,
+      );
     }
     if (this.state === 'closed') throw new ClientError('closed', 'the execution client is closed');
     let valid = parsed.data;
@@ -120,11 +123,13 @@ export class ExecutionClient extends EventEmitter<ExecutionClientEvents> {
     } else if (valid.type === 'resume') {
       this.sessions.follow(valid.session_id, valid.since_seq);
     }
-    if (this.state === 'open') return this.transmit(valid);
-    // Resumes and tracked messages are rebuilt from state on reconnect; the rest waits.
-    if (valid.type === 'resume' || (valid.type === 'message' && valid.session_id)) return;
-    if (this.queue.length >= MAX_QUEUED) this.queue.shift();
-    this.queue.push(valid);
+    if (this.state === 'open') {
+      this.transmit(valid);
+    } else if (valid.type !== 'resume' && !(valid.type === 'message' && valid.session_id)) {
+      // Resumes and tracked messages are rebuilt from state on reconnect; the rest waits.
+      if (this.queue.length >= MAX_QUEUED) this.queue.shift();
+      this.queue.push(valid);
+    }
   }
 
   /** Subscribes to a session's events after `sinceSeq` (default: after the last one delivered). */
@@ -212,7 +217,8 @@ export class ExecutionClient extends EventEmitter<ExecutionClientEvents> {
         this.emit('command_result', envelope);
         return;
       case 'error':
-        if (!this.commands.reject(envelope) && MESSAGE_REFUSALS.has(envelope.code)) this.sessions.messageRefused();
+        if (!this.commands.reject(envelope) && MESSAGE_REFUSALS.has(envelope.code))
+          this.sessions.messageRefused();
         this.emit('envelope', envelope);
         this.emit('server_error', envelope);
         return;
@@ -223,7 +229,10 @@ export class ExecutionClient extends EventEmitter<ExecutionClientEvents> {
     if (socket !== this.socket || this.state === 'closed') return;
     this.socket = undefined;
     this.commands.failAll(
-      new ClientError('interrupted', 'the connection dropped before the command was answered; it may have run'),
+      new ClientError(
+        'interrupted',
+        'the connection dropped before the command was answered; it may have run',
+      ),
     );
     void this.reconnect();
   }
@@ -251,8 +260,10 @@ export class ExecutionClient extends EventEmitter<ExecutionClientEvents> {
         return;
       } catch (error) {
         lastError = error as Error;
-        // The server answered and said no (e.g. the token expired): retrying cannot help.
-        if (ClientError.isInstance(error) && error.reason === 'rejected') break;
+        // The server answered and said no (e.g. the token expired): retrying cannot help. A 5xx
+        // (a proxy while the server restarts, auth_unavailable) may pass, so it is retried.
+        if (ClientError.isInstance(error) && error.reason === 'rejected' && (error.status ?? 500) < 500)
+          break;
       }
     }
     this.state = 'closed';

@@ -18,13 +18,17 @@ interface InFlightMessage {
 export class FollowedSessions {
   private readonly lastSeqs = new Map<string, number>();
   private readonly inFlight: InFlightMessage[] = [];
+  /** Left on purpose: the server may keep sending them, but they are not resumed any more. */
+  private readonly unfollowed = new Set<string>();
 
   /** Deliver frames after `sinceSeq` from now on (and resume from there after a drop). */
   follow(sessionId: string, sinceSeq: number): void {
+    this.unfollowed.delete(sessionId);
     this.lastSeqs.set(sessionId, sinceSeq);
   }
 
   unfollow(sessionId: string): void {
+    this.unfollowed.add(sessionId);
     this.lastSeqs.delete(sessionId);
     for (let index = this.inFlight.length - 1; index >= 0; index--) {
       if (this.inFlight[index]!.frame.session_id === sessionId) this.inFlight.splice(index, 1);
@@ -41,6 +45,7 @@ export class FollowedSessions {
    * what arrived live before a drop). A session first seen here is followed from now on.
    */
   accept(event: ChatEvent): boolean {
+    if (this.unfollowed.has(event.session_id)) return true;
     const last = this.lastSeqs.get(event.session_id);
     if (last !== undefined && event.seq <= last) return false;
     this.lastSeqs.set(event.session_id, event.seq);
@@ -61,6 +66,7 @@ export class FollowedSessions {
   trackMessage(frame: MessageFrame): void {
     const { session_id: sessionId, client_message_id: clientMessageId } = frame;
     if (!sessionId || !clientMessageId) return;
+    this.unfollowed.delete(sessionId); // talking to it again means following it again
     if (this.inFlight.some((message) => message.frame.client_message_id === clientMessageId)) return;
     this.inFlight.push({
       frame: { ...frame, session_id: sessionId, client_message_id: clientMessageId },

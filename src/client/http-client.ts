@@ -7,11 +7,14 @@
 import { z } from 'zod';
 import {
   type addDocumentBody,
+  documentList,
   documentSchema,
   errorBody,
+  sessionPage,
   sessionSchema,
-  turnSchema,
-} from '../server/http-schemas.js';
+  turnList,
+  type turnSchema,
+} from '../contract/http-schemas.js';
 import { ClientError } from './client-error.js';
 import { httpBaseUrl } from './server-url.js';
 
@@ -19,11 +22,6 @@ export type Session = z.infer<typeof sessionSchema>;
 export type Turn = z.infer<typeof turnSchema>;
 export type SessionDocument = z.infer<typeof documentSchema>;
 export type AddDocumentBody = z.infer<typeof addDocumentBody>;
-
-// The list routes wrap their items; the item schemas are the server's.
-const sessionPage = z.object({ items: z.array(sessionSchema), next_cursor: z.string().nullable() });
-const turnList = z.object({ items: z.array(turnSchema) });
-const documentList = z.object({ items: z.array(documentSchema) });
 
 const TIMEOUT_MS = 30_000;
 const TURN_PAGE = 500;
@@ -89,7 +87,11 @@ export class FleetHttpClient {
     file: { name: string; bytes: Uint8Array; mimeType?: string; alias?: string },
   ): Promise<SessionDocument> {
     const form = new FormData();
-    form.append('file', new Blob([file.bytes], { type: file.mimeType ?? 'application/octet-stream' }), file.name);
+    form.append(
+      'file',
+      new Blob([file.bytes], { type: file.mimeType ?? 'application/octet-stream' }),
+      file.name,
+    );
     if (file.alias) form.append('alias', file.alias);
     const path = `/api/v1/sessions/${encodeURIComponent(sessionId)}/documents`;
     return this.request('POST', path, documentSchema, form);
@@ -112,7 +114,12 @@ export class FleetHttpClient {
     const url = `${this.baseUrl}${path}`;
     let response: Response;
     try {
-      response = await fetch(url, { method, headers, body: payload, signal: AbortSignal.timeout(TIMEOUT_MS) });
+      response = await fetch(url, {
+        method,
+        headers,
+        body: payload,
+        signal: AbortSignal.timeout(TIMEOUT_MS),
+      });
     } catch (error) {
       const why = (error as { cause?: Error }).cause?.message ?? (error as Error).message;
       throw new ClientError('connect_failed', `${method} ${url} failed: ${why}`, { cause: error });

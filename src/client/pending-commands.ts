@@ -17,6 +17,11 @@ const COMMAND_FAILURES = new Set([
   'internal_error',
 ]);
 
+/** True for error codes with which the server answers a `command` frame. */
+export function isCommandFailure(code: string): boolean {
+  return COMMAND_FAILURES.has(code);
+}
+
 interface PendingCommand {
   command: string;
   resolve: (result: unknown) => void;
@@ -47,7 +52,7 @@ export class PendingCommands {
 
   /** True when the error answered a pending command (which is then rejected with it). */
   reject(envelope: ErrorEnvelope): boolean {
-    if (!COMMAND_FAILURES.has(envelope.code) || this.pending.length === 0) return false;
+    if (!isCommandFailure(envelope.code) || this.pending.length === 0) return false;
     const { command, reject } = this.pending.shift()!;
     reject(
       new ClientError('server_error', `${command}: ${envelope.code}: ${envelope.message}`, {

@@ -9,10 +9,13 @@ export const EXECUTION_SOCKET_PATH = '/api/v1/ws/execution';
 /** `http(s)://host[:port][/prefix]`, without a trailing slash. */
 export function httpBaseUrl(url: string): string {
   const parsed = parse(url);
-  parsed.protocol = parsed.protocol === 'wss:' ? 'https:' : parsed.protocol === 'ws:' ? 'http:' : parsed.protocol;
+  parsed.protocol =
+    parsed.protocol === 'wss:' ? 'https:' : parsed.protocol === 'ws:' ? 'http:' : parsed.protocol;
   const path = parsed.pathname.replace(/\/+$/, '');
   // A socket URL given as the base still means the server it lives on.
-  parsed.pathname = path.endsWith(EXECUTION_SOCKET_PATH) ? path.slice(0, -EXECUTION_SOCKET_PATH.length) : path;
+  parsed.pathname = path.endsWith(EXECUTION_SOCKET_PATH)
+    ? path.slice(0, -EXECUTION_SOCKET_PATH.length)
+    : path;
   parsed.search = '';
   parsed.hash = '';
   return parsed.toString().replace(/\/+$/, '');

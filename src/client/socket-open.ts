@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { errorBody } from '../server/http-schemas.js';
+import { errorBody } from '../contract/http-schemas.js';
 import { ClientError } from './client-error.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -57,9 +57,8 @@ async function refusal(response: IncomingMessage): Promise<ClientError> {
   } catch {
     body = undefined;
   }
-  const detail = body?.success ? `${body.data.code}: ${body.data.message}` : `HTTP ${status}`;
-  const hint = status === 401 ? ' (send a bearer token: `fleet-rlm chat --token` or FLEET_TOKEN; `fleet-rlm token` mints one)' : '';
-  return new ClientError('rejected', `the server refused the WebSocket: ${detail}${hint}`, {
+  const detail = body?.success ? `${body.data.code}: ${body.data.message}` : 'no reason given';
+  return new ClientError('rejected', `the server refused the WebSocket: HTTP ${status} ${detail}`, {
     status,
     code: body?.success ? body.data.code : undefined,
   });

@@ -5,13 +5,14 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DocumentError } from '../documents/document-error.js';
+import type { ErrorCode } from '../events/frames.js';
 import { TurnError } from '../turns/turn-error.js';
 import { AuthError } from './auth/auth-error.js';
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
@@ -45,7 +46,7 @@ const DOCUMENT_STATUS: Record<string, number> = {
 
 interface Mapped {
   status: number;
-  code: string;
+  code: ErrorCode;
   message: string;
   details?: Record<string, unknown>;
 }

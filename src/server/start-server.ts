@@ -12,7 +12,7 @@ import { type Config, ConfigError } from '../config/config.js';
 import { deploymentProblems } from '../config/read-service-config.js';
 import { ExecutionEventEmitter } from '../events/execution-event-emitter.js';
 import { MemoryEventBus } from '../events/memory-event-bus.js';
-import { AiSdkLmClient } from '../lm/ai-sdk-client.js';
+import { AiSdkLmClient, type AiSdkLmClientOptions } from '../lm/ai-sdk-client.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
 import { SandboxPool } from '../sandbox/sandbox-pool.js';
 import { openStore } from '../store/open-store.js';
@@ -28,14 +28,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+export interface StartOptions {
+  version: string;
+  logger?: FastifyServerOptions['logger'];
+  drainGraceMs?: number;
+  /** Benchmarks answer model calls in process through a custom fetch. */
+  lm?: AiSdkLmClientOptions;
+}
+
 const HOUR = 3_600_000;
 const DRAIN_GRACE_MS = 10_000;
 
 export async function startServer(
   config: Config,
-  options: { version: string; logger?: FastifyServerOptions['logger']; drainGraceMs?: number } = {
-    version: '0.0.0',
-  },
+  options: StartOptions = { version: '0.0.0' },
 ): Promise<RunningServer> {
   const problems = deploymentProblems(config);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -44,7 +50,7 @@ export async function startServer(
   const log = (message: string) => process.stderr.write(`[fleet-rlm] ${message}\n`);
   const bus = new MemoryEventBus();
   const emitter = new ExecutionEventEmitter(store, bus, { replayLimit: config.events.replayLimit, log });
-  const lm = new AiSdkLmClient(config.lm);
+  const lm = new AiSdkLmClient(config.lm, options.lm);
   const pool = new SandboxPool({
     create: () => createSandbox({ ...config.sandbox, cacheDir: config.cacheDir }),
     warm: config.sandbox.warm,

@@ -6,12 +6,10 @@
  * Also closes turns a crash left running, and drains on shutdown.
  */
 import type { ChatAgent } from '../agent/chat-agent.js';
-import { DEFAULT_CORE_MEMORY } from '../agent/core-memory.js';
 import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
-import type { MessageFrame } from '../events/frames.js';
+import type { ErrorCode, MessageFrame } from '../events/frames.js';
 import { LmError } from '../lm/lm-error.js';
 import {
-  type CoreMemory,
   DuplicateTurnError,
   type Identity,
   type SessionRow,
@@ -69,20 +67,21 @@ export class TurnRunner {
 
   async submit(identity: Identity, frame: MessageFrame): Promise<SubmitResult> {
     const { store } = this.deps;
-    const session = frame.session_id
+    const existingSession = frame.session_id
       ? await this.ownedSession(identity, frame.session_id)
-      : await this.newSession(identity);
-    if (frame.client_message_id) {
-      const existing = await store.findTurnByClientMessageId(session.id, frame.client_message_id);
-      if (existing) return this.attach(session, existing);
+      : undefined;
+    if (existingSession && frame.client_message_id) {
+      const existing = await store.findTurnByClientMessageId(existingSession.id, frame.client_message_id);
+      if (existing) return this.attach(existingSession, existing);
     }
+    // Refusals come before a new session is made, so a refused message leaves nothing behind.
     if (!this.accepting)
       throw new TurnError('server_shutting_down', 'the server is shutting down; try again shortly');
-    const current = this.running.get(session.id);
+    const current = existingSession && this.running.get(existingSession.id);
     if (current) {
       throw new TurnError(
         'turn_in_progress',
-        `session ${session.id} is already answering turn ${current.turn.index}; send cancel first or wait`,
+        `session ${existingSession.id} is already answering turn ${current.turn.index}; send cancel first or wait`,
         {
           turn_id: current.turn.id,
         },
@@ -94,6 +93,7 @@ export class TurnRunner {
         'no planner model is configured: set DSPY_LM_MODEL (and DSPY_LLM_API_KEY)',
       );
     }
+    const session = existingSession ?? (await this.newSession(identity));
     if (frame.documents?.length) await this.activateDocuments(session, frame.documents);
     const ref: SessionRef = { ...identity, sessionId: session.id };
     await this.deps.emitter.ready(session.id);
@@ -132,6 +132,7 @@ export class TurnRunner {
       phase: 'started',
       turn_index: turn.index,
       execution_mode: turn.executionMode,
+      client_message_id: turn.clientMessageId,
     });
     void sink.passive('execution_started', {
       turn_id: turn.id,
@@ -246,17 +247,8 @@ export class TurnRunner {
     const finishedAt = Date.now();
     const kind = status === 'completed' ? 'final' : status === 'cancelled' ? 'cancelled' : 'error';
     const usage = terminal.usage ?? EMPTY_USAGE;
-    await sink.passive('execution_completed', {
-      run_id: turn.id,
-      status: status === 'completed' ? 'completed' : status,
-      duration_ms: finishedAt - turn.startedAt,
-      usage: wireUsage(usage),
-      final_artifact:
-        status === 'completed' ? { kind: 'assistant_response', value: { text: terminal.text } } : null,
-    });
-    await sink.chat(kind, terminal.text, { ...terminal.payload, duration_ms: finishedAt - turn.startedAt });
-    sink.close();
-    this.running.delete(turn.sessionId);
+    // Record the outcome first: a client reacting to the terminal frame (reading the turn, or
+    // sending the next message at once) must find this turn finished and the session free.
     await this.deps.store
       .finishTurn(turn.id, {
         status,
@@ -269,6 +261,21 @@ export class TurnRunner {
       .catch((error: unknown) =>
         this.deps.log(`could not record the end of turn ${turn.id}: ${errorMessage(error)}`),
       );
+    if (this.running.get(turn.sessionId) === running) this.running.delete(turn.sessionId);
+    const completed = sink.passive('execution_completed', {
+      run_id: turn.id,
+      status: status === 'completed' ? 'completed' : status,
+      duration_ms: finishedAt - turn.startedAt,
+      usage: wireUsage(usage),
+      final_artifact:
+        status === 'completed' ? { kind: 'assistant_response', value: { text: terminal.text } } : null,
+    });
+    const terminalFrame = sink.chat(kind, terminal.text, {
+      ...terminal.payload,
+      duration_ms: finishedAt - turn.startedAt,
+    });
+    sink.close();
+    await Promise.all([completed, terminalFrame]);
   }
 
   private attach(session: SessionRow, turn: TurnRow): SubmitResult {
@@ -287,10 +294,7 @@ export class TurnRunner {
 
   private async newSession(identity: Identity): Promise<SessionRow> {
     await this.deps.store.ensureIdentity(identity);
-    const session = await this.deps.store.createSession(identity);
-    const coreMemory: CoreMemory = { ...DEFAULT_CORE_MEMORY, ...nonEmpty(session.coreMemory) };
-    await this.deps.store.updateSession(session.id, { coreMemory });
-    return { ...session, coreMemory };
+    return this.deps.store.createSession(identity);
   }
 
   private async activateDocuments(session: SessionRow, ids: string[]): Promise<void> {
@@ -317,11 +321,7 @@ function wireUsage(usage: TurnUsage) {
   };
 }
 
-function nonEmpty(memory: CoreMemory): Partial<CoreMemory> {
-  return Object.fromEntries(Object.entries(memory).filter(([, value]) => value)) as Partial<CoreMemory>;
-}
-
-function errorCode(error: unknown): string {
+function errorCode(error: unknown): ErrorCode {
   if (LmError.isInstance(error)) {
     if (error.kind === 'timeout') return 'llm_timeout';
     if (error.kind === 'rate_limited') return 'llm_rate_limited';

@@ -1,6 +1,6 @@
 /** `GET /api/v1/auth/me`: who the server thinks the caller is. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { meSchema } from '../http-schemas.js';
+import { meSchema } from '../../contract/http-schemas.js';
 import type { ServerContext } from '../server-context.js';
 
 export function authRoutes(_context: ServerContext): FastifyPluginAsyncZod {

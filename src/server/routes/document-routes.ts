@@ -6,17 +6,18 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { SessionDocuments } from '../../agent/session-documents.js';
-import { loadFromBytes, loadFromText, loadFromUrl } from '../../documents/load-document.js';
-import type { LoadedDocument } from '../../documents/loaded-document.js';
-import { HttpError } from '../http-error.js';
 import {
   addDocumentBody,
+  documentList,
   documentParams,
   documentSchema,
   errorBody,
   sessionParams,
   toDocument,
-} from '../http-schemas.js';
+} from '../../contract/http-schemas.js';
+import { loadFromBytes, loadFromText, loadFromUrl } from '../../documents/load-document.js';
+import type { LoadedDocument } from '../../documents/loaded-document.js';
+import { HttpError } from '../http-error.js';
 import type { ServerContext } from '../server-context.js';
 import { ownedSession } from './owned-session.js';
 
@@ -92,7 +93,7 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['documents'],
           params: sessionParams,
-          response: { 200: z.object({ items: z.array(documentSchema) }), 404: errorBody },
+          response: { 200: documentList, 404: errorBody },
         },
       },
       async (request) => {

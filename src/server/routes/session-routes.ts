@@ -10,12 +10,13 @@ import {
   errorBody,
   listSessionsQuery,
   listTurnsQuery,
+  sessionPage,
   sessionParams,
   sessionSchema,
   toSession,
   toTurn,
-  turnSchema,
-} from '../http-schemas.js';
+  turnList,
+} from '../../contract/http-schemas.js';
 import type { ServerContext } from '../server-context.js';
 import { ownedSession } from './owned-session.js';
 
@@ -40,7 +41,7 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['sessions'],
           querystring: listSessionsQuery,
-          response: { 200: z.object({ items: z.array(sessionSchema), next_cursor: z.string().nullable() }) },
+          response: { 200: sessionPage },
         },
       },
       async (request) => {
@@ -80,7 +81,7 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
           tags: ['sessions'],
           params: sessionParams,
           querystring: listTurnsQuery,
-          response: { 200: z.object({ items: z.array(turnSchema) }), 404: errorBody },
+          response: { 200: turnList, 404: errorBody },
         },
       },
       async (request) => {

@@ -3,11 +3,11 @@
  * answered with `command_result` (or an `error` envelope with a clear code).
  */
 import { z } from 'zod';
-import { CORE_MEMORY_SECTIONS, editCoreMemory } from '../../agent/core-memory.js';
+import { CORE_MEMORY_SECTIONS, editCoreMemory, effectiveCoreMemory } from '../../agent/core-memory.js';
 import { SessionDocuments } from '../../agent/session-documents.js';
+import { toDocument } from '../../contract/http-schemas.js';
 import type { Identity, SessionRow } from '../../store/store.js';
 import { TurnError } from '../../turns/turn-error.js';
-import { toDocument } from '../http-schemas.js';
 import type { ServerContext } from '../server-context.js';
 
 type Handler = (
@@ -53,7 +53,7 @@ export const COMMANDS: Record<string, Handler> = {
     });
     return { added, document: toDocument(document, document.id) };
   },
-  get_core_memory: async (_context, session) => ({ core_memory: session.coreMemory }),
+  get_core_memory: async (_context, session) => ({ core_memory: effectiveCoreMemory(session.coreMemory) }),
   edit_core_memory: async (context, session, args) => {
     const { section, content, mode } = parse(
       z.object({

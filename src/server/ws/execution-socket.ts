@@ -38,6 +38,7 @@ class ExecutionConnection {
   private lastSession?: string;
   private limitedNoticeAt = 0;
   private inOrder: Promise<void> = Promise.resolve();
+  private readonly submitting = new Set<Promise<unknown>>();
 
   constructor(
     private readonly context: ServerContext,
@@ -81,11 +82,21 @@ class ExecutionConnection {
       return sendError(this.socket, 'invalid_frame', undefined, { issues });
     }
     const frame = parsed.data;
-    const run = () => this.handle(frame).catch((error: unknown) => this.reportError(error));
+    const run = () => this.handle(frame).catch((error: unknown) => this.reportError(error, frame));
     // Frames are handled in the order they came, except cancel, which must not wait behind a
     // slow command (a URL being fetched, say).
-    if (frame.type === 'cancel') await run();
-    else await (this.inOrder = this.inOrder.then(run));
+    if (frame.type === 'cancel') {
+      await run();
+      return;
+    }
+    const queued = this.inOrder.then(run);
+    this.inOrder = queued;
+    // A cancel right behind a message must find the turn that message starts.
+    if (frame.type === 'message') {
+      this.submitting.add(queued);
+      void queued.finally(() => this.submitting.delete(queued));
+    }
+    await queued;
   }
 
   close(): void {
@@ -103,6 +114,7 @@ class ExecutionConnection {
         return;
       }
       case 'cancel': {
+        await Promise.allSettled([...this.submitting]);
         const sessionId = frame.session_id ?? this.lastSession;
         if (!sessionId || !(await this.context.runner.cancel(this.identity, sessionId))) {
           sendError(
@@ -178,16 +190,22 @@ class ExecutionConnection {
     this.subscriptions.set(sessionId, subscription);
   }
 
-  private reportError(error: unknown): void {
+  /** Frame-level failures say which frame they answer (type, client_message_id, command, session). */
+  private reportError(error: unknown, frame: ClientFrame): void {
+    const about: Record<string, unknown> = { frame_type: frame.type };
+    if ('session_id' in frame && frame.session_id) about.session_id = frame.session_id;
+    if (frame.type === 'message' && frame.client_message_id)
+      about.client_message_id = frame.client_message_id;
+    if (frame.type === 'command') about.command = frame.command;
     if (TurnError.isInstance(error)) {
-      sendError(this.socket, error.code, error.message, error.details);
+      sendError(this.socket, error.code, error.message, { ...about, ...error.details });
       return;
     }
     if (DocumentError.isInstance(error)) {
-      sendError(this.socket, 'command_failed', error.message, { reason: error.code });
+      sendError(this.socket, 'command_failed', error.message, { ...about, reason: error.code });
       return;
     }
     this.log(`execution socket: ${errorMessage(error)}`);
-    sendError(this.socket, 'internal_error');
+    sendError(this.socket, 'internal_error', undefined, about);
   }
 }

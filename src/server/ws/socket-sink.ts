@@ -26,14 +26,14 @@ export function sendEnvelope(socket: WebSocket, envelope: ServerEnvelope): void 
 
 export function sendError(
   socket: WebSocket,
-  code: ErrorCode | string,
+  code: ErrorCode,
   message?: string,
   details?: Record<string, unknown>,
 ): void {
   sendJson(socket, {
     type: 'error',
     code,
-    message: message ?? ERROR_CODES[code as ErrorCode] ?? code,
+    message: message ?? ERROR_CODES[code],
     ...(details ? { details } : {}),
   });
 }

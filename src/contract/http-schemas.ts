@@ -1,7 +1,7 @@
 /**
  * The HTTP wire contract as zod schemas (snake_case, like fleet-rlm (Python)'s API): request
- * bodies and queries, response shapes, and the one error body. Routes validate and serialize
- * through these, and /openapi.json is generated from them.
+ * bodies and queries, response shapes, and the one error body. The server validates and
+ * serializes through these, /openapi.json is generated from them, and clients parse with them.
  */
 import { z } from 'zod';
 import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
@@ -62,6 +62,10 @@ export const documentSchema = z.object({
   created_at: z.string(),
   active: z.boolean(),
 });
+
+export const sessionPage = z.object({ items: z.array(sessionSchema), next_cursor: z.string().nullable() });
+export const turnList = z.object({ items: z.array(turnSchema) });
+export const documentList = z.object({ items: z.array(documentSchema) });
 
 export const createSessionBody = z.object({ title: z.string().max(200).optional() }).optional();
 
