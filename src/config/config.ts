@@ -72,6 +72,8 @@ export interface ServerConfig {
   maxFrameBytes: number;
   /** Largest uploaded document, in bytes. */
   maxUploadBytes: number;
+  /** Client frames a socket may send per second (bursts of twice that). */
+  maxFramesPerSecond: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 

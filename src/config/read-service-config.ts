@@ -37,6 +37,7 @@ export function readServiceConfig(
       corsOrigins: read.list('CORS_ALLOWED_ORIGINS') ?? (local ? ['*'] : []),
       maxFrameBytes: read.int('WS_MAX_FRAME_BYTES', 1 * MB, 1024),
       maxUploadBytes: read.int('FLEET_UPLOAD_MAX_BYTES', 50 * MB, 1024),
+      maxFramesPerSecond: read.int('WS_MAX_FRAMES_PER_SECOND', 50, 1),
       logLevel: read.choice(
         'LOG_LEVEL',
         ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,

@@ -9,6 +9,8 @@ export interface BusMessage {
   stream: EventStream;
   seq: number;
   frame: unknown;
+  /** The frame serialized once, so a hundred viewers do not stringify it a hundred times. */
+  text: string;
 }
 
 export interface EventBus {

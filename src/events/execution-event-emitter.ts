@@ -127,17 +127,19 @@ export class ExecutionEventEmitter {
   ): Promise<unknown> {
     const seq = ++state.last!;
     const frame = build(seq);
+    const text = JSON.stringify(frame);
     const durable = await this.writer.write({
       sessionId: ref.sessionId,
       stream,
       seq,
       turnId,
       frame,
+      frameJson: text,
       createdAt: Date.now(),
     });
     this.counters.emitted++;
     if (!durable) this.counters.notDurable++;
-    this.bus.publish(sessionKey(ref.workspaceId, ref.userId, ref.sessionId), { stream, seq, frame });
+    this.bus.publish(sessionKey(ref.workspaceId, ref.userId, ref.sessionId), { stream, seq, frame, text });
     if (++state.sinceTrim >= Math.max(100, Math.floor(this.options.replayLimit / 10))) {
       state.sinceTrim = 0;
       this.store

@@ -9,7 +9,8 @@ import type { EventStream, Store } from '../store/store.js';
 import type { BusMessage, EventBus } from './event-bus.js';
 
 export interface FrameSink {
-  send(frame: unknown): void;
+  /** `text` is the frame as JSON when the caller has it already. */
+  send(frame: unknown, text?: string): void;
   /** True while the connection has too much unsent data to take more. */
   congested(): boolean;
 }
@@ -85,12 +86,12 @@ export class Subscription {
       this.fallBehind();
       return;
     }
-    this.deliver(message.seq, message.frame);
+    this.deliver(message.seq, message.frame, message.text);
   }
 
-  private deliver(seq: number, frame: unknown): void {
+  private deliver(seq: number, frame: unknown, text?: string): void {
     this.lastDelivered = seq;
-    this.sink.send(frame);
+    this.sink.send(frame, text);
   }
 
   /** Stop taking live frames; resume from the log once the connection drains. */
@@ -114,7 +115,7 @@ export class Subscription {
       const rows = await store.readEvents(sessionId, stream, this.lastDelivered, PAGE);
       for (const row of rows) {
         if (this.closed) return;
-        if (row.seq > this.lastDelivered) this.deliver(row.seq, row.frame);
+        if (row.seq > this.lastDelivered) this.deliver(row.seq, row.frame, row.frameJson);
         if (this.sink.congested()) break;
       }
       if (rows.length === PAGE || this.sink.congested()) continue;
@@ -127,7 +128,7 @@ export class Subscription {
       for (const message of held) {
         if (message.seq <= this.lastDelivered) continue;
         if (message.seq !== this.lastDelivered + 1) break;
-        this.deliver(message.seq, message.frame);
+        this.deliver(message.seq, message.frame, message.text);
       }
       if (held.length === 0 || held.at(-1)!.seq <= this.lastDelivered) {
         this.catchingUp = false;

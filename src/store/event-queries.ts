@@ -5,19 +5,25 @@
  */
 import { toEventRow, toJson } from './rows.js';
 import type { EventRow, EventStream } from './store.js';
-import type { StoreContext } from './store-context.js';
+import type { SqliteHandle, StoreContext } from './store-context.js';
 
 /** Rows per INSERT: 6 parameters a row stays far below either dialect's parameter limit. */
 const EVENTS_PER_STATEMENT = 1000;
 
 export async function appendEvents(context: StoreContext, events: EventRow[]): Promise<void> {
   if (events.length === 0) return;
+  const { sqlite } = context;
+  if (sqlite) {
+    // Hold Kysely's (only) connection so no Kysely transaction is open around ours.
+    await context.db.connection().execute(async () => insertEventsSqlite(sqlite, events));
+    return;
+  }
   const rows = events.map((event) => ({
     session_id: event.sessionId,
     stream: event.stream,
     seq: event.seq,
     turn_id: event.turnId,
-    frame: toJson(event.frame) ?? 'null',
+    frame: event.frameJson ?? toJson(event.frame) ?? 'null',
     created_at: event.createdAt,
   }));
   await context.db.transaction().execute(async (trx) => {
@@ -28,6 +34,32 @@ export async function appendEvents(context: StoreContext, events: EventRow[]): P
         .execute();
     }
   });
+}
+
+const statements = new WeakMap<SqliteHandle, (events: EventRow[]) => void>();
+
+/** One prepared INSERT per connection, run for every row inside one transaction. */
+function insertEventsSqlite(sqlite: SqliteHandle, events: EventRow[]): void {
+  let insertAll = statements.get(sqlite);
+  if (!insertAll) {
+    const insert = sqlite.prepare(
+      'insert into events (session_id, stream, seq, turn_id, frame, created_at) values (?, ?, ?, ?, ?, ?)',
+    );
+    insertAll = sqlite.transaction((rows: EventRow[]) => {
+      for (const row of rows) {
+        insert.run(
+          row.sessionId,
+          row.stream,
+          row.seq,
+          row.turnId,
+          row.frameJson ?? toJson(row.frame) ?? 'null',
+          row.createdAt,
+        );
+      }
+    });
+    statements.set(sqlite, insertAll);
+  }
+  insertAll(events);
 }
 
 export async function readEvents(

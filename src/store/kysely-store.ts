@@ -22,7 +22,7 @@ import type {
   Store,
   TurnRow,
 } from './store.js';
-import type { StoreContext } from './store-context.js';
+import type { SqliteHandle, StoreContext } from './store-context.js';
 import * as turns from './turn-queries.js';
 
 export class KyselyStore implements Store {
@@ -33,8 +33,10 @@ export class KyselyStore implements Store {
     /** For diagnostics and tests; everything else goes through the Store methods. */
     readonly db: Kysely<Database>,
     readonly dialect: StoreDialect,
+    sqlite?: SqliteHandle,
+    private readonly beforeClose?: () => Promise<void>,
   ) {
-    this.context = { db, dialect };
+    this.context = { db, dialect, sqlite };
   }
 
   async ping(): Promise<boolean> {
@@ -48,7 +50,10 @@ export class KyselyStore implements Store {
 
   /** Idempotent: every call waits for the same shutdown. */
   close(): Promise<void> {
-    this.closing ??= this.db.destroy();
+    this.closing ??= (async () => {
+      await this.beforeClose?.();
+      await this.db.destroy();
+    })();
     return this.closing;
   }
 

@@ -12,6 +12,7 @@ import { migrateToLatest } from './migrations/migrate.js';
 import type { Database, StoreDialect } from './schema.js';
 import { createSqliteDatabase, SQLITE_FILE_NAME } from './sqlite-database.js';
 import type { Store } from './store.js';
+import type { SqliteHandle } from './store-context.js';
 
 export interface OpenStoreOptions {
   /** SQLite file to use instead of `<dataDir>/fleet-rlm.db` (ignored when DATABASE_URL is set). */
@@ -32,18 +33,22 @@ export async function openStore(config: Config, options: OpenStoreOptions = {}):
     }
     return migrated(db, 'postgres');
   }
-  return migrated(
-    createSqliteDatabase(options.sqlitePath ?? join(config.dataDir, SQLITE_FILE_NAME)),
-    'sqlite',
-  );
+  const sqlite = createSqliteDatabase(options.sqlitePath ?? join(config.dataDir, SQLITE_FILE_NAME));
+  return migrated(sqlite.db, 'sqlite', sqlite.raw, sqlite.stopCheckpoints);
 }
 
-async function migrated(db: Kysely<Database>, dialect: StoreDialect): Promise<Store> {
+async function migrated(
+  db: Kysely<Database>,
+  dialect: StoreDialect,
+  sqlite?: SqliteHandle,
+  beforeClose?: () => Promise<void>,
+): Promise<Store> {
   try {
     await migrateToLatest(db, dialect);
   } catch (error) {
+    await beforeClose?.();
     await db.destroy();
     throw error;
   }
-  return new KyselyStore(db, dialect);
+  return new KyselyStore(db, dialect, sqlite, beforeClose);
 }

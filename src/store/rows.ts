@@ -157,6 +157,7 @@ export function toEventRow(row: Selectable<EventsTable>): EventRow {
     seq: row.seq,
     turnId: row.turn_id,
     frame: JSON.parse(row.frame),
+    frameJson: row.frame,
     createdAt: row.created_at,
   };
 }

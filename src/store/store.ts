@@ -121,6 +121,9 @@ export interface EventRow {
   turnId: string | null;
   /** The whole frame as sent on the socket. */
   frame: unknown;
+  /** The same frame as JSON text: given on append to skip a second serialization, and always
+   * returned on read so a replay sends the stored text as is. */
+  frameJson?: string;
   createdAt: number;
 }
 

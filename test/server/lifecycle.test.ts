@@ -109,3 +109,28 @@ describe('server lifecycle', () => {
     }
   });
 });
+
+describe('server settings', () => {
+  it('refuses to start outside APP_ENV=local with local-only shortcuts', async () => {
+    await expect(startHarness({ APP_ENV: 'production' })).rejects.toThrow(
+      /AUTH_REQUIRED must be true outside APP_ENV=local/,
+    );
+  });
+
+  it('answers CORS preflights for the configured origins only', async () => {
+    const harness = await startHarness({ CORS_ALLOWED_ORIGINS: 'https://app.example' });
+    try {
+      const preflight = (origin: string) =>
+        fetch(`${harness.url}/api/v1/sessions`, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': 'POST' },
+        });
+      expect((await preflight('https://app.example')).headers.get('access-control-allow-origin')).toBe(
+        'https://app.example',
+      );
+      expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    } finally {
+      await harness.close();
+    }
+  });
+});

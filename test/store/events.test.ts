@@ -21,6 +21,7 @@ describeEachStore('store replay log', ({ handle }) => {
       seq: 101,
       turnId: 'turn-1',
       frame: { type: 'event', data: { seq: 101 } },
+      frameJson: '{"type":"event","data":{"seq":101}}',
       createdAt: 1_101,
     });
     expect((await store.readEvents(session.id, 'chat', 240, 100)).map((event) => event.seq)).toEqual([
@@ -32,6 +33,26 @@ describeEachStore('store replay log', ({ handle }) => {
       null,
       null,
     ]);
+  });
+
+  it('stores frameJson as given, so a frame is serialized only once', async () => {
+    const { store } = handle();
+    const session = await store.createSession(newIdentity());
+    const frameJson = '{"type":"event","data":{"kind":"status","seq":1}}';
+    await store.appendEvents([
+      {
+        sessionId: session.id,
+        stream: 'chat',
+        seq: 1,
+        turnId: null,
+        frame: JSON.parse(frameJson),
+        frameJson,
+        createdAt: 1,
+      },
+    ]);
+    const [row] = await store.readEvents(session.id, 'chat', 0, 1);
+    expect(row!.frameJson).toBe(frameJson);
+    expect(row!.frame).toEqual({ type: 'event', data: { kind: 'status', seq: 1 } });
   });
 
   it('keeps frames exactly, whatever JSON they hold', async () => {

@@ -42,7 +42,12 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     LOG_LEVEL: 'silent',
     ...env,
   });
-  const server = await startServer(config, { version: 'test', logger: false, drainGraceMs: 200 });
+  const server = await startServer(config, { version: 'test', logger: false, drainGraceMs: 200 }).catch(
+    async (error: unknown) => {
+      await lm.close();
+      throw error;
+    },
+  );
   return {
     server,
     lm,

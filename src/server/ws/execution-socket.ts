@@ -17,9 +17,6 @@ import type { ServerContext } from '../server-context.js';
 import { runCommand } from './commands.js';
 import { FrameRateLimit, sendEnvelope, sendError, socketSink } from './socket-sink.js';
 
-const BURST = 100;
-const PER_SECOND = 50;
-
 export function executionSocket(context: ServerContext): FastifyPluginAsync {
   return async (app) => {
     app.get('/api/v1/ws/execution', { websocket: true, schema: { hide: true } }, (socket, request) => {
@@ -34,7 +31,7 @@ export function executionSocket(context: ServerContext): FastifyPluginAsync {
 
 class ExecutionConnection {
   private readonly subscriptions = new Map<string, Subscription>();
-  private readonly limit = new FrameRateLimit(BURST, PER_SECOND);
+  private readonly limit: FrameRateLimit;
   private lastSession?: string;
   private limitedNoticeAt = 0;
   private inOrder: Promise<void> = Promise.resolve();
@@ -45,7 +42,10 @@ class ExecutionConnection {
     private readonly socket: WebSocket,
     private readonly identity: Identity,
     private readonly log: (text: string) => void,
-  ) {}
+  ) {
+    const perSecond = context.config.server.maxFramesPerSecond;
+    this.limit = new FrameRateLimit(perSecond * 2, perSecond);
+  }
 
   async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
     if (!this.limit.take()) {
@@ -55,7 +55,7 @@ class ExecutionConnection {
         sendError(
           this.socket,
           'rate_limited',
-          `more than ${PER_SECOND} frames a second; frames are being dropped`,
+          `more than ${this.context.config.server.maxFramesPerSecond} frames a second; frames are being dropped`,
         );
       }
       return;

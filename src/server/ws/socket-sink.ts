@@ -11,7 +11,9 @@ const CONGESTED_BYTES = 1024 * 1024;
 
 export function socketSink(socket: WebSocket): FrameSink {
   return {
-    send: (frame) => sendJson(socket, frame),
+    send: (frame, text) => {
+      if (socket.readyState === socket.OPEN) socket.send(text ?? JSON.stringify(frame));
+    },
     congested: () => socket.bufferedAmount > CONGESTED_BYTES,
   };
 }
