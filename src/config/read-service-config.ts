@@ -3,14 +3,7 @@
  * the event log. Defaults are safe for a single local user; `assertSafeForDeployment` refuses
  * local-only shortcuts outside APP_ENV=local.
  */
-import type {
-  AgentConfig,
-  AuthConfig,
-  DatabaseConfig,
-  DocumentsConfig,
-  EventsConfig,
-  ServerConfig,
-} from './config.js';
+import type { AuthConfig, Config, ServerConfig } from './config.js';
 import type { EnvReader } from './env-reader.js';
 
 const MB = 1024 * 1024;
@@ -18,15 +11,8 @@ export const DEFAULT_DEV_JWT_SECRET = 'change-me';
 
 export function readServiceConfig(
   read: EnvReader,
-  appEnv: 'local' | 'staging' | 'production',
-): {
-  server: ServerConfig;
-  auth: AuthConfig;
-  database: DatabaseConfig;
-  agent: AgentConfig;
-  documents: DocumentsConfig;
-  events: EventsConfig;
-} {
+  appEnv: Config['appEnv'],
+): Pick<Config, 'server' | 'auth' | 'database' | 'agent' | 'documents' | 'events'> {
   const local = appEnv === 'local';
   const port = read.int('FLEET_PORT', 8000, 0);
   if (port > 65_535) read.problem(`FLEET_PORT must be a port number (0-65535); got ${port}`);
