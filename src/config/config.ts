@@ -8,8 +8,10 @@ import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { ConfigError, type Env, EnvReader } from './env-reader.js';
 import { readLmConfig } from './read-lm-config.js';
+import { type ObservabilityConfig, readObservabilityConfig } from './read-observability-config.js';
 import { readServiceConfig } from './read-service-config.js';
 
+export type { ObservabilityConfig };
 export { ConfigError, type Env };
 
 export const SANDBOX_PROVIDERS = ['pyodide', 'process', 'daytona'] as const;
@@ -134,6 +136,7 @@ export interface Config {
   agent: AgentConfig;
   documents: DocumentsConfig;
   events: EventsConfig;
+  observability: ObservabilityConfig;
 }
 
 /** Reads `.env` from `dir` (when present) under the given environment: set variables win. */
@@ -174,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
       bubblewrap: read.choice('SANDBOX_BWRAP', ['auto', 'required', 'off'] as const, 'auto'),
     },
     ...readServiceConfig(read, appEnv),
+    ...readObservabilityConfig(read, appEnv, dataDir),
   };
   read.throwIfProblems();
   return config;

@@ -139,6 +139,42 @@ export interface FeedbackRow {
   createdAt: number;
 }
 
+/** One trace per turn, as kept by the embedded trace store (so traces work without MLflow). */
+export interface TraceRow {
+  /** MLflow's form: `tr-` + the 32-hex OpenTelemetry trace id. */
+  traceId: string;
+  sessionId: string;
+  turnId: string | null;
+  workspaceId: string;
+  userId: string;
+  name: string;
+  status: 'OK' | 'ERROR' | 'IN_PROGRESS';
+  startedAt: number;
+  durationMs: number | null;
+  requestPreview: string;
+  responsePreview: string;
+  usage: TurnUsage;
+  spanCount: number;
+}
+
+export interface SpanRow {
+  traceId: string;
+  /** 16-hex OpenTelemetry span id. */
+  spanId: string;
+  parentSpanId: string | null;
+  name: string;
+  /** `mlflow.spanType`: AGENT, CHAIN, LLM, CHAT_MODEL, TOOL, ... */
+  spanType: string;
+  /** Epoch microseconds. */
+  startUs: number;
+  endUs: number;
+  status: 'OK' | 'ERROR' | 'UNSET';
+  statusMessage: string | null;
+  /** Span attributes, already redacted; `mlflow.*` JSON values decoded. */
+  attributes: Record<string, unknown>;
+  events: Array<{ name: string; timeUs: number; attributes: Record<string, unknown> }>;
+}
+
 export interface Page<T> {
   items: T[];
   /** Pass as `cursor` to get the next page; null on the last page. */
@@ -226,6 +262,18 @@ export interface Store {
   seqRange(sessionId: string, stream: EventStream): Promise<{ first: number; last: number }>;
   /** Keeps only the newest `keep` frames of the stream. */
   trimEvents(sessionId: string, stream: EventStream, keep: number): Promise<void>;
+
+  /** Batch insert of finished spans; a span id seen twice keeps the first. */
+  appendSpans(spans: SpanRow[]): Promise<void>;
+  /** Insert or replace a trace summary (it is written when the root span ends). */
+  upsertTrace(trace: TraceRow): Promise<void>;
+  getTrace(traceId: string): Promise<TraceRow | undefined>;
+  /** Newest first. */
+  listTraces(sessionId: string, options: { limit: number; cursor?: string }): Promise<Page<TraceRow>>;
+  /** Every span of a trace, in start order. */
+  listSpans(traceId: string): Promise<SpanRow[]>;
+  /** Records the trace id of a turn (the turn row is finished before its trace is exported). */
+  setTurnTraceId(turnId: string, traceId: string): Promise<void>;
 
   addFeedback(row: FeedbackRow): Promise<void>;
   listFeedback(options?: { turnId?: string; traceId?: string }): Promise<FeedbackRow[]>;
