@@ -27,6 +27,7 @@ async function server(
     SANDBOX_PROVIDER: 'process',
     SANDBOX_WARM_POOL: '0',
     LOG_LEVEL: 'silent',
+    MLFLOW_ENABLED: 'false',
     ...env,
   });
   return startServer(config, { version: 'bench', logger: false, ...options });

@@ -8,6 +8,7 @@ import { type ModelMessage, stepCountIs, streamText } from 'ai';
 import type { Config } from '../config/config.js';
 import type { AiSdkLmClient, ChatModel } from '../lm/ai-sdk-client.js';
 import { toLmError } from '../lm/lm-error.js';
+import { withLmScope } from '../lm/traced-model.js';
 import { runRlm } from '../rlm/rlm-engine.js';
 import type { RlmBudgets } from '../rlm/rlm-types.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
@@ -15,6 +16,7 @@ import type { ExecutionMode, SessionRow, Store, TurnUsage } from '../store/store
 import { preview } from '../util/text.js';
 import type { AgentEventSink } from './agent-events.js';
 import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';
+import { AgentStepSpans } from './agent-step-spans.js';
 import { conversationHistory } from './history.js';
 import { SessionDocuments } from './session-documents.js';
 import type { SessionSandboxes } from './session-sandboxes.js';
@@ -191,16 +193,23 @@ export class ChatAgent {
     addUsage: ToolContext['addUsage'],
   ): Promise<{ answer: string; finishReason: string; steps: number; responseMessages: ModelMessage[] }> {
     const { emit } = request;
-    const result = streamText({
-      model: chat.model,
-      system: input.system,
-      messages: input.messages,
-      tools: input.tools,
-      stopWhen: stepCountIs(input.maxSteps),
-      maxRetries: chat.maxRetries,
-      maxOutputTokens: chat.maxTokens,
-      abortSignal: request.signal,
-    });
+    const spans = new AgentStepSpans();
+    const result = withLmScope(spans.lmScope, () =>
+      streamText({
+        model: chat.model,
+        system: input.system,
+        messages: input.messages,
+        tools: spans.traceTools(input.tools),
+        stopWhen: stepCountIs(input.maxSteps),
+        maxRetries: chat.maxRetries,
+        maxOutputTokens: chat.maxTokens,
+        abortSignal: request.signal,
+        prepareStep: ({ stepNumber }) => {
+          spans.begin(firstIteration + stepNumber + 1);
+          return undefined;
+        },
+      }),
+    );
     let iteration = firstIteration;
     let stepText = '';
     let answer = '';
@@ -263,6 +272,7 @@ export class ChatAgent {
             });
             finishReason = part.finishReason;
             if (finishReason !== 'tool-calls') answer = stepText;
+            spans.finish(iteration, { finish_reason: finishReason, text: stepText, tools: [...toolNames] });
             emit({ type: 'iteration_finished', iteration, finishReason, inputTokens, outputTokens });
             break;
           }
@@ -273,6 +283,7 @@ export class ChatAgent {
         }
       }
     } catch (error) {
+      spans.abandon(error);
       throw toLmError(error, {
         role: chat.resolved.role,
         model: chat.resolved.model,
@@ -281,6 +292,7 @@ export class ChatAgent {
         aborted: request.signal.aborted,
       });
     }
+    spans.abandon();
     const responseMessages = finishReason === 'tool-calls' ? (await result.response).messages : [];
     return { answer: answer.trim(), finishReason, steps: iteration - firstIteration, responseMessages };
   }

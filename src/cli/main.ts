@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { routeAiSdkWarnings } from '../lm/ai-sdk-warnings.js';
 import { registerChatCommand } from './chat-command.js';
+import { registerMlflowServerCommand } from './mlflow-server-command.js';
 import { CliError, registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerTokenCommand } from './token-command.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerServeCommand(program, version);
   registerTokenCommand(program);
   registerChatCommand(program);
+  registerMlflowServerCommand(program);
   return program;
 }
 

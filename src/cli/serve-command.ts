@@ -2,6 +2,7 @@
  * `fleet-rlm serve` (alias `web`): the API server with its two WebSockets on embedded defaults
  * (SQLite, Pyodide, in-process events). SIGINT/SIGTERM drain gracefully; a second signal quits.
  */
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, loadEnvFile } from '../config/config.js';
 import { startServer } from '../server/start-server.js';
@@ -20,7 +21,8 @@ export function registerServeCommand(program: Command, version: string): void {
       if (options.host) env.FLEET_HOST = options.host;
       if (options.port) env.FLEET_PORT = options.port;
       const config = loadConfig(env);
-      const server = await startServer(config, { version }).catch((error: unknown) => {
+      const envPath = options.envFile ?? resolve('.env');
+      const server = await startServer(config, { version, env, envPath }).catch((error: unknown) => {
         throw new CliError(
           `the server did not start: ${error instanceof Error ? error.message : String(error)}`,
         );

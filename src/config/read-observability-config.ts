@@ -20,6 +20,8 @@ export interface MlflowConfig {
   token?: string;
   username?: string;
   password?: string;
+  /** Least time between re-checks of an MLflow found degraded (each turn asks for one). */
+  degradedRecheckMs: number;
 }
 
 export interface OtlpConfig {
@@ -73,6 +75,7 @@ export function readObservabilityConfig(
         token: read.string('MLFLOW_TRACKING_TOKEN'),
         username: read.string('MLFLOW_TRACKING_USERNAME'),
         password: read.string('MLFLOW_TRACKING_PASSWORD'),
+        degradedRecheckMs: read.seconds('MLFLOW_RECHECK_INTERVAL') ?? 5000,
       },
       otlp: {
         endpoint:

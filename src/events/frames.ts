@@ -191,6 +191,17 @@ export const ERROR_CODES = {
   document_outside_workspace: 'the path leaves the session workspace',
   document_extraction_failed: 'the document could not be read',
   document_empty: 'the document has no text',
+  invalid_cursor: 'the list cursor is not one this server gave out',
+  forbidden: 'the resource belongs to someone else',
+  // traces and feedback
+  trace_not_found: 'no such trace',
+  turn_not_found: 'no such turn',
+  trace_turn_mismatch: 'the trace is not the trace of that turn',
+  feedback_unavailable: 'neither the database nor MLflow could take the feedback',
   internal_error: 'an unexpected server error',
+  // runtime settings
+  settings_read_only: 'runtime settings can only be changed when APP_ENV=local',
+  unknown_setting: 'the key is not a runtime setting that can be changed',
+  invalid_setting: 'a runtime setting has an invalid value',
 } as const;
 export type ErrorCode = keyof typeof ERROR_CODES;

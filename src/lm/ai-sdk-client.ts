@@ -10,10 +10,12 @@
  */
 import { generateText, type ModelMessage } from 'ai';
 import type { LmConfig, ModelConfig } from '../config/config.js';
+import type { LmCallRecord } from '../tracing/observer-registry.js';
 import type { LmCallOptions, LmClient, LmMessage, LmResponse, ModelRole, ResolvedRole } from './lm-client.js';
 import { LmError, ROLE_ENV, toLmError } from './lm-error.js';
 import { costFor } from './pricing.js';
 import { createLanguageModel, type LanguageModelV3, type ProviderOptions } from './providers.js';
+import { tracedModel, withLmScope } from './traced-model.js';
 
 /** The roles tried for each role, in order. */
 const FALLBACKS: Record<ModelRole, readonly ModelRole[]> = {
@@ -22,7 +24,10 @@ const FALLBACKS: Record<ModelRole, readonly ModelRole[]> = {
   delegate_small: ['delegate_small', 'delegate', 'planner'],
 };
 
-export type AiSdkLmClientOptions = ProviderOptions;
+export interface AiSdkLmClientOptions extends ProviderOptions {
+  /** Receives every LM call (the observer registry: PostHog, metrics). */
+  onLmCall?: (record: LmCallRecord) => void;
+}
 
 /** A role's AI SDK model and its settings, for callers that stream with tools (the chat agent). */
 export interface ChatModel {
@@ -38,9 +43,15 @@ export class AiSdkLmClient implements LmClient {
   private readonly models = new Map<ModelRole, LanguageModelV3>();
 
   constructor(
-    private readonly config: LmConfig,
+    private config: LmConfig,
     private readonly options: AiSdkLmClientOptions = {},
   ) {}
+
+  /** Swaps in new model settings (a settings PATCH); calls already running keep their model. */
+  reconfigure(config: LmConfig): void {
+    this.config = config;
+    this.models.clear();
+  }
 
   resolve(role: ModelRole): ResolvedRole | undefined {
     for (const candidate of FALLBACKS[role]) {
@@ -62,16 +73,19 @@ export class AiSdkLmClient implements LmClient {
     const abortSignal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
     const started = performance.now();
     try {
-      const result = await generateText({
-        model,
-        messages: options.messages.map(toModelMessage),
-        // Our system messages are the engine's own prompts, never text from a user or a tool, so
-        // the SDK's prompt-injection warning (printed on every call) does not apply.
-        allowSystemInMessages: true,
-        maxOutputTokens: options.maxTokens ?? modelConfig.maxTokens,
-        maxRetries: this.config.maxRetries,
-        abortSignal,
-      });
+      const purpose = options.purpose ?? 'lm';
+      const result = await withLmScope({ purpose }, () =>
+        generateText({
+          model,
+          messages: options.messages.map(toModelMessage),
+          // Our system messages are the engine's own prompts, never text from a user or a tool, so
+          // the SDK's prompt-injection warning (printed on every call) does not apply.
+          allowSystemInMessages: true,
+          maxOutputTokens: options.maxTokens ?? modelConfig.maxTokens,
+          maxRetries: this.config.maxRetries,
+          abortSignal,
+        }),
+      );
       const inputTokens = result.usage.inputTokens ?? 0;
       const outputTokens = result.usage.outputTokens ?? 0;
       return {
@@ -116,11 +130,19 @@ export class AiSdkLmClient implements LmClient {
     return this.config.delegateSmall;
   }
 
-  /** Built once per serving role; a configuration error is thrown again on each call. */
+  /**
+   * Built once per serving role, wrapped so every call is traced and reported; a configuration
+   * error is thrown again on each call.
+   */
   private languageModel(role: ModelRole, config: ModelConfig): LanguageModelV3 {
     let model = this.models.get(role);
     if (!model) {
-      model = createLanguageModel(role, config, this.options);
+      model = tracedModel(createLanguageModel(role, config, this.options), {
+        role,
+        model: config.model,
+        cost: (usage) => costFor(config.model, usage, this.config.prices),
+        ...(this.options.onLmCall ? { report: this.options.onLmCall } : {}),
+      });
       this.models.set(role, model);
     }
     return model;

@@ -5,6 +5,7 @@
  */
 import type { LmClient, LmResponse } from '../lm/lm-client.js';
 import type { HostCall, Sandbox, VariableValue } from '../sandbox/sandbox.js';
+import { setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { mapSettled } from '../util/concurrency.js';
 import { errorMessage, preview } from '../util/text.js';
 import type { CallbackRecord, HostTool, RlmResult, SandboxSource } from './rlm-types.js';
@@ -49,10 +50,19 @@ export async function handleHostCall(
     case 'llm_query_batched': {
       const prompts = (args.prompts as string[]) ?? [];
       charge(host, prompts.length);
-      const settled = await mapSettled(prompts, host.tree.budgets.batchConcurrency, async (prompt) => {
+      const settled = await mapSettled(prompts, host.tree.budgets.batchConcurrency, async (prompt, index) => {
         const started = performance.now();
         try {
-          const text = await subQuery(host, prompt, signal, false);
+          const text = await withSpan(
+            `llm_query_batched[${index}]`,
+            'LLM',
+            { inputs: { prompt }, attributes: { 'fleet_rlm.batch_index': index } },
+            async (span) => {
+              const answer = await subQuery(host, prompt, signal, false);
+              setOutputs(span, answer);
+              return answer;
+            },
+          );
           record.items?.push({ ok: true, durationMs: performance.now() - started });
           return text;
         } catch (error) {

@@ -13,6 +13,7 @@ import {
   type ModelRole,
 } from '../lm/lm-client.js';
 import type { HostCall, Sandbox, VariableValue } from '../sandbox/sandbox.js';
+import { markError, setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { errorMessage, preview } from '../util/text.js';
 import { extractOutputs } from './extract.js';
 import { type CallbackHost, handleHostCall } from './host-callbacks.js';
@@ -73,7 +74,31 @@ export class RlmRun {
     };
   }
 
-  async execute(): Promise<RlmResult> {
+  /** The run inside its span (AGENT), nested under the callback or tool call that started it. */
+  execute(): Promise<RlmResult> {
+    const { depth, role } = this.spec;
+    return withSpan(
+      depth === 0 ? 'RLM.run' : `RLM.run depth=${depth}`,
+      'AGENT',
+      {
+        inputs: { question: this.spec.inputs.question },
+        attributes: {
+          'fleet_rlm.rlm.run_id': this.runId,
+          'fleet_rlm.rlm.depth': depth,
+          'fleet_rlm.model_role': role,
+          ...(this.spec.parentRunId ? { 'fleet_rlm.rlm.parent_run_id': this.spec.parentRunId } : {}),
+        },
+      },
+      async (span) => {
+        const result = await this.run();
+        setOutputs(span, { answer: result.answer, status: result.status, termination: result.termination });
+        if (result.status !== 'completed') markError(span, new Error(result.termination.detail));
+        return result;
+      },
+    );
+  }
+
+  private async run(): Promise<RlmResult> {
     const { tree, depth } = this.spec;
     const started = performance.now();
     const ref = { runId: this.runId, depth };
@@ -128,60 +153,21 @@ export class RlmRun {
         };
         break;
       }
-      tree.emit({ type: 'iteration_started', ...ref, iteration, maxIterations: budgets.maxIterations });
-      const iterationStarted = performance.now();
-      let response: LmResponse;
-      try {
-        response = await this.spec.lm.generate({
-          role: this.spec.role,
-          messages,
-          signal: this.spec.signal,
-          timeoutMs: budgets.lmTimeoutMs,
-          purpose: 'rlm.iteration',
-        });
-      } catch (error) {
-        termination = this.stopBefore(iteration) ?? { reason: 'lm_error', detail: errorMessage(error) };
-        break;
-      }
-      this.onLmResponse(response, 'rlm.iteration');
-      const record: IterationRecord = {
-        iteration,
-        startedAt: new Date().toISOString(),
-        durationMs: 0,
-        reasoning: '',
-        response: response.text,
-        lm: {
-          model: response.model,
-          role: response.role,
-          latencyMs: response.latencyMs,
-          usage: response.usage,
+      const step = await withSpan(
+        'RLM.iteration',
+        'CHAIN',
+        { inputs: { iteration }, attributes: { 'fleet_rlm.rlm.iteration': iteration } },
+        async (span) => {
+          const outcome = await this.iterate(iteration, messages);
+          setOutputs(
+            span,
+            outcome.record ? { feedback: outcome.record.feedback } : { stop: outcome.termination },
+          );
+          return outcome;
         },
-        blocks: [],
-        feedback: '',
-      };
-      const outcome = await runReply(this.replyContext(), record);
-      if (outcome.lastSubmit) this.lastSubmit = outcome.lastSubmit;
-      if (outcome.lastOutput) this.lastOutput = outcome.lastOutput;
-      record.feedback = outcome.feedback;
-      record.durationMs = performance.now() - iterationStarted;
-      this.trajectory.iterations.push(record);
-      tree.emit({
-        type: 'iteration_finished',
-        ...ref,
-        record,
-        llmCallsUsed: tree.llmCallsUsed,
-        maxLlmCalls: budgets.maxLlmCalls,
-      });
-      messages.push(
-        { role: 'assistant', content: response.text },
-        { role: 'user', content: outcome.feedback },
       );
-      if (outcome.outputs) {
-        outputs = outcome.outputs;
-        termination = { reason: 'submitted', detail: `SUBMIT accepted on turn ${iteration}` };
-      } else if (outcome.sandboxFailure) {
-        termination = { reason: 'sandbox_error', detail: outcome.sandboxFailure };
-      }
+      termination = step.termination;
+      if (step.outputs) outputs = step.outputs;
     }
     outputs ??= await this.partialOutputs(termination, fields);
     this.trajectory.termination = termination;
@@ -208,6 +194,73 @@ export class RlmRun {
       durationMs,
       trajectory: this.trajectory,
     };
+  }
+
+  /** One iteration: ask the model, run its reply; says whether (and why) the run stops. */
+  private async iterate(
+    iteration: number,
+    messages: LmMessage[],
+  ): Promise<{ termination?: Termination; outputs?: Record<string, unknown>; record?: IterationRecord }> {
+    const { tree } = this.spec;
+    const budgets = tree.budgets;
+    const ref = { runId: this.runId, depth: this.spec.depth };
+    tree.emit({ type: 'iteration_started', ...ref, iteration, maxIterations: budgets.maxIterations });
+    const iterationStarted = performance.now();
+    let response: LmResponse;
+    try {
+      response = await this.spec.lm.generate({
+        role: this.spec.role,
+        messages,
+        signal: this.spec.signal,
+        timeoutMs: budgets.lmTimeoutMs,
+        purpose: 'rlm.iteration',
+      });
+    } catch (error) {
+      return {
+        termination: this.stopBefore(iteration) ?? { reason: 'lm_error', detail: errorMessage(error) },
+      };
+    }
+    this.onLmResponse(response, 'rlm.iteration');
+    const record: IterationRecord = {
+      iteration,
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      reasoning: '',
+      response: response.text,
+      lm: {
+        model: response.model,
+        role: response.role,
+        latencyMs: response.latencyMs,
+        usage: response.usage,
+      },
+      blocks: [],
+      feedback: '',
+    };
+    const outcome = await runReply(this.replyContext(), record);
+    if (outcome.lastSubmit) this.lastSubmit = outcome.lastSubmit;
+    if (outcome.lastOutput) this.lastOutput = outcome.lastOutput;
+    record.feedback = outcome.feedback;
+    record.durationMs = performance.now() - iterationStarted;
+    this.trajectory.iterations.push(record);
+    tree.emit({
+      type: 'iteration_finished',
+      ...ref,
+      record,
+      llmCallsUsed: tree.llmCallsUsed,
+      maxLlmCalls: budgets.maxLlmCalls,
+    });
+    messages.push({ role: 'assistant', content: response.text }, { role: 'user', content: outcome.feedback });
+    if (outcome.outputs) {
+      return {
+        outputs: outcome.outputs,
+        termination: { reason: 'submitted', detail: `SUBMIT accepted on turn ${iteration}` },
+        record,
+      };
+    }
+    if (outcome.sandboxFailure) {
+      return { termination: { reason: 'sandbox_error', detail: outcome.sandboxFailure }, record };
+    }
+    return { record };
   }
 
   private async bindInputs(): Promise<void> {
@@ -262,7 +315,16 @@ export class RlmRun {
     });
     const started = performance.now();
     try {
-      const result = await handleHostCall(this.callbackHost(), call, signal, record);
+      const result = await withSpan(
+        call.name,
+        'TOOL',
+        { inputs: call.args, attributes: { 'fleet_rlm.callback_id': call.callId } },
+        async (span) => {
+          const value = await handleHostCall(this.callbackHost(), call, signal, record);
+          setOutputs(span, value);
+          return value;
+        },
+      );
       record.ok = true;
       record.result = preview(typeof result === 'string' ? result : JSON.stringify(result), ARGS_PREVIEW);
       return result;

@@ -2,8 +2,10 @@
  * Runs one model reply: parses it into code blocks, executes them in the run's namespace, checks
  * SUBMIT against the output schema, and builds the feedback the model sees next.
  */
+import { context, type Span } from '@opentelemetry/api';
 import type { z } from 'zod';
 import type { ExecuteResult, HostCall, Sandbox } from '../sandbox/sandbox.js';
+import { markError, setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { errorMessage } from '../util/text.js';
 import { parseReply } from './code-blocks.js';
 import { checkSubmit } from './output-schema.js';
@@ -49,23 +51,30 @@ export async function runReply(run: ReplyContext, record: IterationRecord): Prom
     record.blocks.push(block);
     let result: ExecuteResult;
     try {
-      result = await run.sandbox.execute({
-        context: run.contextName,
-        code,
-        maxOutputChars: run.tree.budgets.maxOutputChars,
-        outputFields: Object.keys(run.schema.shape),
-        timeoutMs: run.tree.budgets.executeTimeoutMs,
-        signal: run.signal,
-        onCall: (call, signal) => run.onCall(call, signal, block),
-        onOutput: (chunk) =>
-          run.tree.emit({
-            type: 'code_output',
-            runId: run.runId,
-            depth: run.depth,
-            iteration: record.iteration,
-            stream: chunk.stream,
-            text: chunk.text,
-          }),
+      result = await withSpan('sandbox.execute', 'TOOL', { inputs: { code } }, async (span) => {
+        // Host calls arrive from the sandbox's message loop, whose async context is not this
+        // one: they are run in the execution's context so their spans nest under it.
+        const executing = context.active();
+        const executed = await run.sandbox.execute({
+          context: run.contextName,
+          code,
+          maxOutputChars: run.tree.budgets.maxOutputChars,
+          outputFields: Object.keys(run.schema.shape),
+          timeoutMs: run.tree.budgets.executeTimeoutMs,
+          signal: run.signal,
+          onCall: (call, signal) => context.with(executing, () => run.onCall(call, signal, block)),
+          onOutput: (chunk) =>
+            run.tree.emit({
+              type: 'code_output',
+              runId: run.runId,
+              depth: run.depth,
+              iteration: record.iteration,
+              stream: chunk.stream,
+              text: chunk.text,
+            }),
+        });
+        setExecuteOutputs(span, executed);
+        return executed;
       });
     } catch (error) {
       sandboxFailure = `the sandbox failed: ${errorMessage(error)}`;
@@ -130,4 +139,16 @@ export async function runReply(run: ReplyContext, record: IterationRecord): Prom
     ...(lastSubmit ? { lastSubmit } : {}),
     ...(lastOutput ? { lastOutput } : {}),
   };
+}
+
+function setExecuteOutputs(span: Span, result: ExecuteResult): void {
+  setOutputs(span, {
+    stdout: result.stdout,
+    stderr: result.stderr,
+    duration_ms: Math.round(result.durationMs),
+    ...(result.final ? { submit: result.final } : {}),
+    ...(result.interrupted ? { interrupted: result.interrupted } : {}),
+    ...(result.error ? { error: result.error } : {}),
+  });
+  if (result.error) markError(span, new Error(`${result.error.type}: ${result.error.message}`));
 }

@@ -36,6 +36,8 @@ export interface DriverSandboxOptions {
   interruptGraceMs?: number;
   defaultTimeoutMs?: number;
   log?: (message: string) => void;
+  /** Told of every execution as it starts (the server's metrics count them). */
+  onExecute?: (provider: SandboxProvider) => void;
 }
 
 interface PendingRequest {
@@ -224,6 +226,7 @@ export class DriverSandbox implements Sandbox {
           return;
         }
         this.counters.executions++;
+        this.options.onExecute?.(this.provider);
         this.executions.begin(execution);
         this.send({
           type: 'execute',

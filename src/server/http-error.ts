@@ -6,6 +6,9 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DocumentError } from '../documents/document-error.js';
 import type { ErrorCode } from '../events/frames.js';
+import { InvalidCursorError } from '../store/list-cursor.js';
+import { FeedbackError } from '../tracing/feedback-recorder.js';
+import { TraceCursorError } from '../tracing/trace-catalog.js';
 import { TurnError } from '../turns/turn-error.js';
 import { AuthError } from './auth/auth-error.js';
 
@@ -44,6 +47,14 @@ const DOCUMENT_STATUS: Record<string, number> = {
   empty: 422,
 };
 
+const FEEDBACK_STATUS: Record<string, number> = {
+  turn_not_found: 404,
+  trace_not_found: 404,
+  trace_turn_mismatch: 400,
+  forbidden: 403,
+  feedback_unavailable: 503,
+};
+
 interface Mapped {
   status: number;
   code: ErrorCode;
@@ -68,6 +79,10 @@ export function mapError(error: unknown): Mapped {
       code: `document_${error.code}`,
       message: error.message,
     };
+  if (FeedbackError.isInstance(error))
+    return { status: FEEDBACK_STATUS[error.code] ?? 400, code: error.code, message: error.message };
+  if (error instanceof InvalidCursorError || error instanceof TraceCursorError)
+    return { status: 400, code: 'invalid_cursor', message: error.message };
   if (hasZodFastifySchemaValidationErrors(error)) {
     return {
       status: 400,

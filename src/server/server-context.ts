@@ -9,8 +9,12 @@ import type { ExecutionEventEmitter } from '../events/execution-event-emitter.js
 import type { AiSdkLmClient } from '../lm/ai-sdk-client.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
 import type { Store } from '../store/store.js';
+import type { FeedbackRecorder } from '../tracing/feedback-recorder.js';
+import type { FleetMetrics } from '../tracing/metrics.js';
+import type { TraceCatalog } from '../tracing/trace-catalog.js';
 import type { TurnRunner } from '../turns/turn-runner.js';
 import type { Authenticator } from './auth/authenticator.js';
+import type { RuntimeRoutesOptions } from './routes/runtime-routes.js';
 
 export interface ServerContext {
   config: Config;
@@ -23,6 +27,10 @@ export interface ServerContext {
   pool: SandboxPool;
   lm: AiSdkLmClient;
   authenticator: Authenticator;
+  traces: TraceCatalog;
+  feedback: FeedbackRecorder;
+  metrics: FleetMetrics;
+  runtime: RuntimeRoutesOptions;
   /** Where each session's `load_document` paths live. */
   workspaceRoot(workspaceId: string, sessionId: string): string;
 }

@@ -4,11 +4,12 @@
  * then listens. `close()` drains: no new turns, running ones get a grace period and are then
  * cancelled, frames are flushed, sandboxes and the database are closed.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
 import { ChatAgent } from '../agent/chat-agent.js';
 import { SessionSandboxes } from '../agent/session-sandboxes.js';
-import { type Config, ConfigError } from '../config/config.js';
+import { type Config, ConfigError, loadConfig } from '../config/config.js';
+import type { Env } from '../config/env-reader.js';
 import { deploymentProblems } from '../config/read-service-config.js';
 import { ExecutionEventEmitter } from '../events/execution-event-emitter.js';
 import { MemoryEventBus } from '../events/memory-event-bus.js';
@@ -19,6 +20,8 @@ import { openStore } from '../store/open-store.js';
 import { TurnRunner } from '../turns/turn-runner.js';
 import { type App, buildApp } from './app.js';
 import { Authenticator } from './auth/authenticator.js';
+import { startObservability } from './observability.js';
+import { RuntimeTestCache } from './runtime/runtime-test-cache.js';
 import type { ServerContext } from './server-context.js';
 
 export interface RunningServer {
@@ -34,6 +37,10 @@ export interface StartOptions {
   drainGraceMs?: number;
   /** Benchmarks answer model calls in process through a custom fetch. */
   lm?: AiSdkLmClientOptions;
+  /** The environment `config` was loaded from (settings routes show and edit it). */
+  env?: Env;
+  /** The `.env` file a settings PATCH writes. Default: ./.env */
+  envPath?: string;
 }
 
 const HOUR = 3_600_000;
@@ -47,18 +54,28 @@ export async function startServer(
   if (problems.length > 0) throw new ConfigError(problems);
   const logger = options.logger ?? { level: config.server.logLevel };
   const store = await openStore(config);
-  const log = (message: string) => process.stderr.write(`[fleet-rlm] ${message}\n`);
+  const env = options.env ?? process.env;
+  const observability = startObservability({ config, store, version: options.version, env });
+  const { log, metrics, observers } = observability;
   const bus = new MemoryEventBus();
   const emitter = new ExecutionEventEmitter(store, bus, { replayLimit: config.events.replayLimit, log });
-  const lm = new AiSdkLmClient(config.lm, options.lm);
+  const lm = new AiSdkLmClient(config.lm, { ...options.lm, onLmCall: (record) => observers.lmCall(record) });
   const pool = new SandboxPool({
-    create: () => createSandbox({ ...config.sandbox, cacheDir: config.cacheDir }),
+    create: () =>
+      createSandbox({
+        ...config.sandbox,
+        cacheDir: config.cacheDir,
+        onExecute: (provider) => metrics.sandboxExecutions.inc({ provider }),
+      }),
     warm: config.sandbox.warm,
     maxLive: config.sandbox.maxLive,
     idleTimeoutMs: config.sandbox.idleTimeoutMs,
     log,
   });
   pool.warmUp();
+  metrics.observeSandboxPool(() => pool.stats());
+  metrics.eventFrames.collectWith((counter) => counter.setTotal(emitter.stats().emitted));
+  metrics.eventFramesNotDurable.collectWith((counter) => counter.setTotal(emitter.stats().notDurable));
   const sandboxes = new SessionSandboxes(pool, config.sandbox.idleTimeoutMs);
   const workspaceRoot = (workspaceId: string, sessionId: string) =>
     join(config.dataDir, 'workspaces', workspaceId, sessionId);
@@ -77,7 +94,10 @@ export async function startServer(
     agent,
     plannerConfigured: () => lm.resolve('planner') !== undefined,
     log,
+    tracing: observability.tracing,
+    observers,
   });
+  let current = config;
   const recovered = await runner.recover();
   if (recovered > 0) log(`closed ${recovered} turn(s) left running by the previous process`);
   const context: ServerContext = {
@@ -92,6 +112,32 @@ export async function startServer(
     lm,
     authenticator: new Authenticator(config.auth),
     workspaceRoot,
+    traces: observability.traces,
+    feedback: observability.feedback,
+    metrics,
+    runtime: {
+      tests: new RuntimeTestCache(),
+      sources: {
+        config: () => current,
+        lm: () => lm,
+        store,
+        sandboxStats: () => pool.stats(),
+        mlflowStatus: observability.mlflowRuntimeStatus,
+        posthogStatus: () => observability.posthog.status(),
+      },
+      settings: {
+        envPath: options.envPath ?? resolve('.env'),
+        env,
+        processEnv: process.env,
+        appEnv: () => current.appEnv,
+        // Models are the hot-reloadable part; everything else takes effect at the next start.
+        reload: (next) => {
+          const reloaded = loadConfig(next);
+          lm.reconfigure(reloaded.lm);
+          current = { ...current, lm: reloaded.lm };
+        },
+      },
+    },
   };
   const app = await buildApp(context, logger);
   await app.listen({ host: config.server.host, port: config.server.port });
@@ -110,6 +156,7 @@ export async function startServer(
     closing ??= (async () => {
       clearInterval(retention);
       await runner.drain(options.drainGraceMs ?? DRAIN_GRACE_MS);
+      await observability.shutdown();
       await app.close();
       await sandboxes.shutdown();
       await pool.shutdown();

@@ -18,11 +18,14 @@ import type {
   Page,
   RunRow,
   SessionRow,
+  SpanRow,
   StepRow,
   Store,
+  TraceRow,
   TurnRow,
 } from './store.js';
 import type { SqliteHandle, StoreContext } from './store-context.js';
+import * as traces from './trace-queries.js';
 import * as turns from './turn-queries.js';
 
 export class KyselyStore implements Store {
@@ -167,6 +170,30 @@ export class KyselyStore implements Store {
 
   trimEvents(sessionId: string, stream: EventStream, keep: number): Promise<void> {
     return events.trimEvents(this.context, sessionId, stream, keep);
+  }
+
+  appendSpans(spans: SpanRow[]): Promise<void> {
+    return traces.appendSpans(this.context, spans);
+  }
+
+  upsertTrace(trace: TraceRow): Promise<void> {
+    return traces.upsertTrace(this.context, trace);
+  }
+
+  getTrace(traceId: string): Promise<TraceRow | undefined> {
+    return traces.getTrace(this.context, traceId);
+  }
+
+  listTraces(sessionId: string, options: Parameters<Store['listTraces']>[1]): Promise<Page<TraceRow>> {
+    return traces.listTraces(this.context, sessionId, options);
+  }
+
+  listSpans(traceId: string): Promise<SpanRow[]> {
+    return traces.listSpans(this.context, traceId);
+  }
+
+  setTurnTraceId(turnId: string, traceId: string): Promise<void> {
+    return turns.setTurnTraceId(this.context, turnId, traceId);
   }
 
   addFeedback(row: FeedbackRow): Promise<void> {

@@ -12,6 +12,8 @@ import type {
   JsonText,
   RunsTable,
   SessionsTable,
+  SpansTable,
+  TracesTable,
   TurnsTable,
   UsageColumns,
 } from './schema.js';
@@ -25,8 +27,10 @@ import type {
   RunRow,
   SessionRow,
   SessionStatus,
+  SpanRow,
   StepRow,
   StepType,
+  TraceRow,
   TurnRow,
   TurnStatus,
   TurnUsage,
@@ -173,5 +177,39 @@ export function toFeedbackRow(row: Selectable<FeedbackTable>): FeedbackRow {
     comment: row.comment,
     expectedResponse: row.expected_response,
     createdAt: row.created_at,
+  };
+}
+
+export function toTraceRow(row: Selectable<TracesTable>): TraceRow {
+  return {
+    traceId: row.trace_id,
+    sessionId: row.session_id,
+    turnId: row.turn_id,
+    workspaceId: row.workspace_id,
+    userId: row.user_id,
+    name: row.name,
+    status: row.status as TraceRow['status'],
+    startedAt: row.started_at,
+    durationMs: row.duration_ms,
+    requestPreview: row.request_preview,
+    responsePreview: row.response_preview,
+    usage: usageOf(row),
+    spanCount: row.span_count,
+  };
+}
+
+export function toSpanRow(row: Selectable<SpansTable>): SpanRow {
+  return {
+    traceId: row.trace_id,
+    spanId: row.span_id,
+    parentSpanId: row.parent_span_id,
+    name: row.name,
+    spanType: row.span_type,
+    startUs: row.start_us,
+    endUs: row.end_us,
+    status: row.status as SpanRow['status'],
+    statusMessage: row.status_message,
+    attributes: JSON.parse(row.attributes) as SpanRow['attributes'],
+    events: JSON.parse(row.events) as SpanRow['events'],
   };
 }

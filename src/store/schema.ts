@@ -143,6 +143,38 @@ export interface FeedbackTable {
   created_at: number;
 }
 
+/** One summary per trace, written (and rewritten) when the root span ends. */
+export interface TracesTable extends UsageColumns {
+  trace_id: string;
+  session_id: string;
+  turn_id: string | null;
+  workspace_id: string;
+  user_id: string;
+  name: string;
+  status: string;
+  started_at: number;
+  duration_ms: number | null;
+  request_preview: string;
+  response_preview: string;
+  span_count: number;
+}
+
+/** Finished spans; no foreign key to `traces` (see migration 0002: they arrive first). */
+export interface SpansTable {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string | null;
+  name: string;
+  span_type: string;
+  /** Epoch microseconds. */
+  start_us: number;
+  end_us: number;
+  status: string;
+  status_message: string | null;
+  attributes: JsonText;
+  events: JsonText;
+}
+
 export interface Database {
   workspaces: WorkspacesTable;
   users: UsersTable;
@@ -154,6 +186,8 @@ export interface Database {
   document_texts: DocumentTextsTable;
   events: EventsTable;
   feedback: FeedbackTable;
+  traces: TracesTable;
+  spans: SpansTable;
 }
 
 export type StoreDialect = 'sqlite' | 'postgres';

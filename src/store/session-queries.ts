@@ -7,6 +7,7 @@ import type { Database } from './schema.js';
 import { decodeSessionCursor, encodeSessionCursor } from './session-cursor.js';
 import type { CoreMemory, Identity, Page, SessionRow, Store } from './store.js';
 import type { StoreContext } from './store-context.js';
+import { deleteSpansOfSessions } from './trace-queries.js';
 
 const EMPTY_CORE_MEMORY: CoreMemory = { persona: '', human: '', scratchpad: '' };
 
@@ -139,12 +140,19 @@ export async function archiveSession(context: StoreContext, id: string, at: numb
     .execute();
 }
 
-/** Turns, runs, steps, documents and their text, events and feedback go with it by ON DELETE CASCADE. */
+/**
+ * Turns, runs, steps, documents and their text, events, feedback and traces go with it by ON
+ * DELETE CASCADE; spans, which reference no session, are deleted first through those traces.
+ */
 export async function purgeArchivedSessions(context: StoreContext, before: number): Promise<number> {
-  const result = await context.db
-    .deleteFrom('sessions')
-    .where('status', '=', 'archived')
-    .where('archived_at', '<', before)
-    .executeTakeFirst();
-  return Number(result.numDeletedRows);
+  return context.db.transaction().execute(async (trx) => {
+    const purged = trx
+      .selectFrom('sessions')
+      .select('sessions.id')
+      .where('sessions.status', '=', 'archived')
+      .where('sessions.archived_at', '<', before);
+    await deleteSpansOfSessions(trx, purged);
+    const result = await trx.deleteFrom('sessions').where('id', 'in', purged).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  });
 }

@@ -114,7 +114,8 @@ export async function finishTurn(
       finished_at: fields.finishedAt,
       duration_ms: sql<number>`${fields.finishedAt} - ${eb.ref('started_at')}`,
       ...usageColumns(fields.usage),
-      trace_id: fields.traceId ?? null,
+      // Without a trace id, keep one setTurnTraceId may already have recorded.
+      trace_id: fields.traceId ?? eb.ref('trace_id'),
     }))
     .where('id', '=', id)
     .execute();
@@ -129,4 +130,9 @@ export async function runningTurns(context: StoreContext): Promise<TurnRow[]> {
     .orderBy('id', 'asc')
     .execute();
   return rows.map(toTurnRow);
+}
+
+/** Called once the trace is exported, which is after finishTurn wrote the row. */
+export async function setTurnTraceId(context: StoreContext, turnId: string, traceId: string): Promise<void> {
+  await context.db.updateTable('turns').set({ trace_id: traceId }).where('id', '=', turnId).execute();
 }

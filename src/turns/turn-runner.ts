@@ -17,6 +17,10 @@ import {
   type TurnRow,
   type TurnUsage,
 } from '../store/store.js';
+import { withTurnScope } from '../tracing/active-tracer.js';
+import type { ObserverRegistry, TurnRecord } from '../tracing/observer-registry.js';
+import { markError, mlflowTraceId, setJson, setOutputs, withSpan } from '../tracing/span-helpers.js';
+import type { Tracing } from '../tracing/tracing.js';
 import { errorMessage, preview } from '../util/text.js';
 import { TurnError } from './turn-error.js';
 import { newTurnId, TurnEventSink } from './turn-events.js';
@@ -29,6 +33,8 @@ interface RunningTurn {
   startSeq: number;
   done: Promise<void>;
   finished: boolean;
+  /** MLflow form of the turn's trace id; null when tracing is off. */
+  traceId: string | null;
 }
 
 export interface SubmitResult {
@@ -39,6 +45,10 @@ export interface SubmitResult {
   /** Replay the session's chat stream after this seq to see the whole turn. */
   sinceSeq: number;
 }
+
+type TurnResult =
+  | { status: 'completed'; text: string; usage: TurnUsage }
+  | { status: 'cancelled' | 'error'; error: string; usage: TurnUsage };
 
 const EMPTY_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
 
@@ -54,6 +64,8 @@ export class TurnRunner {
       agent: ChatAgent;
       plannerConfigured: () => boolean;
       log: (message: string) => void;
+      tracing?: Tracing;
+      observers?: ObserverRegistry;
     },
   ) {}
 
@@ -126,6 +138,7 @@ export class TurnRunner {
       startSeq,
       finished: false,
       done: Promise.resolve(),
+      traceId: null,
     };
     this.running.set(session.id, running);
     void sink.chat('status', 'Turn started', {
@@ -139,7 +152,12 @@ export class TurnRunner {
       turn_index: turn.index,
       task: preview(turn.userMessage, 500),
     });
-    running.done = this.execute(session, running);
+    const tracing = this.deps.tracing;
+    running.done = withTurnScope(identityOf(turn), () =>
+      tracing
+        ? tracing.traceTurn(() => this.executeTraced(session, running))
+        : this.execute(session, running).then(() => undefined),
+    );
     return { turn, session, attached: false, sinceSeq: startSeq };
   }
 
@@ -202,8 +220,40 @@ export class TurnRunner {
     await this.deps.emitter.flush();
   }
 
-  private async execute(session: SessionRow, running: RunningTurn): Promise<void> {
+  /**
+   * The turn inside its root span (`FleetAgent.respond`): the span carries the session and user
+   * so MLflow files the trace under them, and its id goes out in the terminal frame.
+   */
+  private executeTraced(session: SessionRow, running: RunningTurn): Promise<void> {
+    const { turn } = running;
+    return withSpan(
+      'FleetAgent.respond',
+      'AGENT',
+      {
+        inputs: { message: turn.userMessage, execution_mode: turn.executionMode },
+        attributes: {
+          'session.id': session.id,
+          'user.id': turn.userId,
+          'fleet_rlm.workspace_id': turn.workspaceId,
+          'fleet_rlm.turn_id': turn.id,
+          'fleet_rlm.turn_index': turn.index,
+          // Restored as trace tags by MLflow, so its search results name the turn.
+          'mlflow.traceTag.fleet_rlm.turn_id': turn.id,
+        },
+      },
+      async (span) => {
+        if (span.isRecording()) running.traceId = mlflowTraceId(span);
+        const result = await this.execute(session, running);
+        if (result.status === 'completed') setOutputs(span, { answer: result.text });
+        else markError(span, new Error(result.error ?? result.status));
+        setJson(span, 'fleet_rlm.turn_usage', result.usage);
+      },
+    );
+  }
+
+  private async execute(session: SessionRow, running: RunningTurn): Promise<TurnResult> {
     const { turn, controller, sink } = running;
+    this.deps.observers?.turnStarted(this.turnRecord(running));
     try {
       const outcome = await this.deps.agent.respond({
         session,
@@ -219,19 +269,33 @@ export class TurnRunner {
         payload: {
           usage: wireUsage(outcome.usage),
           cost_usd: outcome.usage.costUsd,
-          trace_id: null,
           turn_index: turn.index,
           iterations: outcome.iterations,
           delegations: outcome.delegations,
         },
         usage: outcome.usage,
       });
+      return { status: 'completed', text: outcome.answer, usage: outcome.usage };
     } catch (error) {
-      if (running.finished) return; // cancelled: the terminal frame is out already
+      // Cancelled: the terminal frame is out already.
+      if (running.finished) return { status: 'cancelled', error: 'cancelled', usage: EMPTY_USAGE };
       const code = errorCode(error);
       this.deps.log(`turn ${turn.id} failed (${code}): ${errorMessage(error)}`);
       await this.finish(running, 'error', { text: errorMessage(error), payload: { code } });
+      return { status: 'error', error: `${code}: ${errorMessage(error)}`, usage: EMPTY_USAGE };
     }
+  }
+
+  private turnRecord(running: RunningTurn): TurnRecord {
+    const { turn } = running;
+    return {
+      ...(running.traceId ? { traceId: running.traceId } : {}),
+      turnId: turn.id,
+      sessionId: turn.sessionId,
+      workspaceId: turn.workspaceId,
+      userId: turn.userId,
+      executionMode: turn.executionMode,
+    };
   }
 
   /** Emits the one terminal frame and records the outcome; later calls do nothing. */
@@ -257,6 +321,7 @@ export class TurnRunner {
           : { error: String(terminal.payload.code ?? terminal.payload.reason ?? status) }),
         finishedAt,
         usage,
+        ...(running.traceId ? { traceId: running.traceId } : {}),
       })
       .catch((error: unknown) =>
         this.deps.log(`could not record the end of turn ${turn.id}: ${errorMessage(error)}`),
@@ -272,7 +337,17 @@ export class TurnRunner {
     });
     const terminalFrame = sink.chat(kind, terminal.text, {
       ...terminal.payload,
+      trace_id: running.traceId,
       duration_ms: finishedAt - turn.startedAt,
+    });
+    this.deps.observers?.turnFinished({
+      ...this.turnRecord(running),
+      status,
+      durationMs: finishedAt - turn.startedAt,
+      inputTokens: usage.inputTokens,
+      outputTokens: usage.outputTokens,
+      costUsd: usage.costUsd,
+      ...(status === 'error' ? { error: String(terminal.payload.code ?? 'error') } : {}),
     });
     sink.close();
     await Promise.all([completed, terminalFrame]);
@@ -310,6 +385,10 @@ export class TurnRunner {
       await this.deps.store.updateSession(session.id, { activeDocumentId: newest.id });
     }
   }
+}
+
+function identityOf(turn: TurnRow) {
+  return { sessionId: turn.sessionId, workspaceId: turn.workspaceId, userId: turn.userId };
 }
 
 function wireUsage(usage: TurnUsage) {

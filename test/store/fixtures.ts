@@ -1,6 +1,15 @@
-/** Small builders for store tests: unique identities, sessions with turns, steps and events. */
-import { randomUUID } from 'node:crypto';
-import type { EventRow, EventStream, Identity, StepRow, Store, TurnRow } from '../../src/store/store.js';
+/** Small builders for store tests: unique identities, sessions with turns, steps, events, traces and spans. */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type {
+  EventRow,
+  EventStream,
+  Identity,
+  SpanRow,
+  StepRow,
+  Store,
+  TraceRow,
+  TurnRow,
+} from '../../src/store/store.js';
 
 export function newIdentity(): Identity {
   return { workspaceId: `ws-${randomUUID()}`, userId: `user-${randomUUID()}` };
@@ -61,4 +70,49 @@ export function events(
       createdAt: 1_000 + seq,
     };
   });
+}
+
+/** MLflow's form of a fresh OpenTelemetry trace id. */
+export function newTraceId(): string {
+  return `tr-${randomBytes(16).toString('hex')}`;
+}
+
+export function newSpanId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export function trace(turn: TurnRow, traceId: string, fields: Partial<TraceRow> = {}): TraceRow {
+  return {
+    traceId,
+    sessionId: turn.sessionId,
+    turnId: turn.id,
+    workspaceId: turn.workspaceId,
+    userId: turn.userId,
+    name: 'turn',
+    status: 'OK',
+    startedAt: 1_700_000_000_000,
+    durationMs: 1_234,
+    requestPreview: turn.userMessage,
+    responsePreview: 'the answer',
+    usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15, costUsd: 0.0015 },
+    spanCount: 1,
+    ...fields,
+  };
+}
+
+export function span(traceId: string, fields: Partial<SpanRow> = {}): SpanRow {
+  return {
+    traceId,
+    spanId: newSpanId(),
+    parentSpanId: null,
+    name: 'llm call',
+    spanType: 'LLM',
+    startUs: 1_700_000_000_000_000,
+    endUs: 1_700_000_000_500_000,
+    status: 'OK',
+    statusMessage: null,
+    attributes: { 'mlflow.spanType': 'LLM' },
+    events: [],
+    ...fields,
+  };
 }

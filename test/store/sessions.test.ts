@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { InvalidCursorError } from '../../src/store/session-cursor.js';
 import type { SessionRow } from '../../src/store/store.js';
-import { addTurn, events, newIdentity, step } from './fixtures.js';
+import { addTurn, events, newIdentity, newTraceId, span, step, trace } from './fixtures.js';
 import { describeEachStore } from './store-targets.js';
 
 describeEachStore('store sessions', ({ handle, dialect }) => {
@@ -197,7 +197,11 @@ describeEachStore('store sessions', ({ handle, dialect }) => {
         expectedResponse: null,
         createdAt: 1,
       });
-      return { session, turn, runId, documentId: document.id };
+      // Spans first, as the exporter writes them: they reach no session but through the trace.
+      const traceId = newTraceId();
+      await store.appendSpans([span(traceId), span(traceId), span(traceId)]);
+      await store.upsertTrace(trace(turn, traceId, { spanCount: 3 }));
+      return { session, turn, runId, documentId: document.id, traceId };
     };
     const old = await owned('old');
     const recent = await owned('recent');
@@ -214,12 +218,15 @@ describeEachStore('store sessions', ({ handle, dialect }) => {
       await countRows('document_texts', 'document_id', item.documentId),
       await countRows('events', 'session_id', item.session.id),
       await countRows('feedback', 'turn_id', item.turn.id),
+      await countRows('traces', 'session_id', item.session.id),
+      await countRows('spans', 'trace_id', item.traceId),
     ];
-    const full = [1, 1, 1, 2, 1, 1, 5, 1];
+    const full = [1, 1, 1, 2, 1, 1, 5, 1, 1, 3];
+    const none = full.map(() => 0);
     expect(await counts(old)).toEqual(full);
 
     expect(await store.purgeArchivedSessions(2_000)).toBe(1);
-    expect(await counts(old)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(await counts(old)).toEqual(none);
     expect(await store.getSession(old.session.id)).toBeUndefined();
     expect(await counts(recent)).toEqual(full);
     expect(await counts(active)).toEqual(full);
@@ -227,7 +234,7 @@ describeEachStore('store sessions', ({ handle, dialect }) => {
 
     expect(await store.purgeArchivedSessions(2_000)).toBe(0);
     expect(await store.purgeArchivedSessions(Number.MAX_SAFE_INTEGER)).toBe(1);
-    expect(await counts(recent)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(await counts(recent)).toEqual(none);
     expect(await counts(active)).toEqual(full);
   });
 });

@@ -28,7 +28,7 @@ export interface Harness {
 export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const lm = await ScriptedLmServer.start();
   const dataDir = mkdtempSync(join(tmpdir(), 'fleet-server-test-'));
-  const config = loadConfig({
+  const fullEnv: Record<string, string> = {
     FLEET_DATA_DIR: dataDir,
     FLEET_PORT: '0',
     DSPY_LM_MODEL: `openai/${PLANNER}`,
@@ -40,14 +40,21 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     SANDBOX_PROVIDER: 'process',
     SANDBOX_WARM_POOL: '0',
     LOG_LEVEL: 'silent',
+    // Tests that trace into MLflow start their own and say where it is.
+    MLFLOW_ENABLED: 'false',
     ...env,
+  };
+  const config = loadConfig(fullEnv);
+  const server = await startServer(config, {
+    version: 'test',
+    logger: false,
+    drainGraceMs: 200,
+    env: fullEnv,
+    envPath: join(dataDir, '.env'),
+  }).catch(async (error: unknown) => {
+    await lm.close();
+    throw error;
   });
-  const server = await startServer(config, { version: 'test', logger: false, drainGraceMs: 200 }).catch(
-    async (error: unknown) => {
-      await lm.close();
-      throw error;
-    },
-  );
   return {
     server,
     lm,

@@ -1,0 +1,140 @@
+/**
+ * The server's observability, put together once: the deduplicating observer registry (metrics,
+ * PostHog), MLflow's status with its lazy warm-up (after auto-starting a local server when
+ * APP_ENV=local asks for it), the span pipeline with the embedded store and MLflow, and the
+ * trace readers and feedback recorder the routes use. Secrets of the configuration are redacted
+ * from spans, analytics and the log lines written through `log`.
+ */
+import { PosthogObserver } from '../analytics/posthog-observer.js';
+import type { Config } from '../config/config.js';
+import type { Env } from '../config/env-reader.js';
+import type { Store } from '../store/store.js';
+import { FeedbackRecorder } from '../tracing/feedback-recorder.js';
+import { type FleetMetrics, fleetMetrics, MetricsObserver } from '../tracing/metrics.js';
+import type { LocalMlflowServer } from '../tracing/mlflow/local-mlflow-server.js';
+import { maybeAutoStartMlflow } from '../tracing/mlflow/local-mlflow-server.js';
+import { MlflowStatus } from '../tracing/mlflow/mlflow-status.js';
+import type { MlflowExportGate } from '../tracing/mlflow-span-exporter.js';
+import { ObserverRegistry } from '../tracing/observer-registry.js';
+import { configuredSecrets, redactText, redactValue } from '../tracing/redaction.js';
+import { TraceCatalog } from '../tracing/trace-catalog.js';
+import { Tracing } from '../tracing/tracing.js';
+import type { MlflowStatus as RuntimeMlflowStatus } from './runtime/runtime-sources.js';
+
+export interface Observability {
+  observers: ObserverRegistry;
+  metrics: FleetMetrics;
+  mlflow: MlflowStatus;
+  tracing: Tracing;
+  traces: TraceCatalog;
+  feedback: FeedbackRecorder;
+  posthog: PosthogObserver;
+  /** Writes a line to stderr with every configured secret removed. */
+  log(message: string): void;
+  /** MLflow's state in the runtime status shape. */
+  mlflowRuntimeStatus(): RuntimeMlflowStatus;
+  /** Flushes spans and analytics, then stops a local MLflow this server started. */
+  shutdown(): Promise<void>;
+}
+
+export function startObservability(options: {
+  config: Config;
+  store: Store;
+  version: string;
+  env: Env;
+}): Observability {
+  const { config, store, version } = options;
+  const secrets = configuredSecrets(config, [options.env.DAYTONA_API_KEY]);
+  const log = (message: string) => process.stderr.write(`[fleet-rlm] ${redactText(message, secrets)}\n`);
+  const observers = new ObserverRegistry(log);
+  const metrics = fleetMetrics();
+  observers.register(new MetricsObserver(metrics));
+  const posthog = new PosthogObserver({
+    config: config.observability.posthog,
+    secrets,
+    log,
+    startup: {
+      appEnv: config.appEnv,
+      authMode: config.auth.jwksUrl ? 'jwks' : 'dev',
+      databaseRequired: config.database.required,
+      version,
+    },
+  });
+  observers.register(posthog);
+
+  const mlflowConfig = config.observability.mlflow;
+  const mlflow = new MlflowStatus({
+    config: mlflowConfig,
+    degradedRecheckMs: mlflowConfig.degradedRecheckMs,
+    onChange: (now, before) => {
+      if (now.status === before.status && now.startupError === before.startupError) return;
+      log(
+        now.status === 'ready'
+          ? `MLflow ready at ${now.trackingUri} (experiment ${now.experimentId})`
+          : `MLflow ${now.status}${now.startupError ? `: ${now.startupError}` : ''}`,
+      );
+    },
+  });
+  let localServer: Promise<LocalMlflowServer | undefined> | undefined;
+  if (mlflowConfig.enabled) {
+    localServer = maybeAutoStartMlflow(mlflowConfig, { log });
+    localServer.catch((error: unknown) => log(`the local MLflow did not start: ${String(error)}`));
+    mlflow.warmUp(localServer);
+  }
+  const gate: MlflowExportGate = {
+    exportTarget: async () => {
+      const snapshot = await mlflow.settled();
+      return snapshot.status === 'ready' && snapshot.experimentId
+        ? mlflow.client.otlpTarget(snapshot.experimentId)
+        : undefined;
+    },
+    markExportFailure: (reason) => mlflow.markExportFailure(new Error(reason)),
+    recheck: () => void mlflow.recheck(),
+  };
+  const tracing = new Tracing({
+    config: config.observability,
+    store,
+    ...(mlflowConfig.enabled ? { mlflow: gate } : {}),
+    redactor: (value) => redactValue(value, secrets),
+    version,
+    log,
+  });
+  metrics.traceSpansDropped.collectWith((counter) => {
+    const stats = tracing.stats();
+    for (const pipeline of stats.pipelines) {
+      const notReady = pipeline.name === 'mlflow' ? (stats.mlflow?.dropped ?? 0) : 0;
+      counter.setTotal({ exporter: pipeline.name }, pipeline.dropped + notReady);
+    }
+  });
+  metrics.traceExportFailures.collectWith((counter) => {
+    for (const pipeline of tracing.stats().pipelines) {
+      counter.setTotal({ exporter: pipeline.name }, pipeline.failedBatches);
+    }
+  });
+
+  return {
+    observers,
+    metrics,
+    mlflow,
+    tracing,
+    traces: new TraceCatalog(store, mlflow, log),
+    feedback: new FeedbackRecorder({ store, mlflow, flushTraces: () => tracing.forceFlush(), log }),
+    posthog,
+    log,
+    mlflowRuntimeStatus: () => {
+      const snapshot = mlflow.snapshot();
+      return {
+        enabled: snapshot.enabled,
+        startupStatus: snapshot.status,
+        ...(snapshot.startupError ? { startupError: snapshot.startupError } : {}),
+      };
+    },
+    shutdown: async () => {
+      await tracing.shutdown();
+      await observers.shutdown();
+      // A start still under way is waited for, so no MLflow outlives the server that began it.
+      const started = await localServer?.catch(() => undefined);
+      await started?.stop();
+    },
+  };
+}

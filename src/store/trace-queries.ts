@@ -1,0 +1,148 @@
+/**
+ * The embedded trace store: span batches as the exporter hands them over, one summary row per
+ * trace written when its root span ends, and the reads behind the trace views. Spans arrive
+ * before their trace row, so neither write checks the other (see migration 0002).
+ */
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { decodeListCursor, encodeListCursor } from './list-cursor.js';
+import { toSpanRow, toTraceRow, usageColumns } from './rows.js';
+import type { Database } from './schema.js';
+import type { Page, SpanRow, TraceRow } from './store.js';
+import type { StoreContext } from './store-context.js';
+
+/** Rows per INSERT: 11 parameters a row, well under either dialect's bound-parameter limit. */
+const SPANS_PER_STATEMENT = 500;
+
+/** An exporter may retry a batch it already delivered: the span stored first stays. */
+export async function appendSpans(context: StoreContext, spans: SpanRow[]): Promise<void> {
+  if (spans.length === 0) return;
+  const rows = spans.map((span) => ({
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    parent_span_id: span.parentSpanId,
+    name: span.name,
+    span_type: span.spanType,
+    start_us: span.startUs,
+    end_us: span.endUs,
+    status: span.status,
+    status_message: span.statusMessage,
+    attributes: JSON.stringify(span.attributes),
+    events: JSON.stringify(span.events),
+  }));
+  await context.db.transaction().execute(async (trx) => {
+    for (let start = 0; start < rows.length; start += SPANS_PER_STATEMENT) {
+      await trx
+        .insertInto('spans')
+        .values(rows.slice(start, start + SPANS_PER_STATEMENT))
+        // DO NOTHING (unlike DO UPDATE) also skips a repeat within the same statement.
+        .onConflict((conflict) => conflict.columns(['trace_id', 'span_id']).doNothing())
+        .execute();
+    }
+  });
+}
+
+export async function upsertTrace(context: StoreContext, trace: TraceRow): Promise<void> {
+  await context.db
+    .insertInto('traces')
+    .values({
+      trace_id: trace.traceId,
+      session_id: trace.sessionId,
+      turn_id: trace.turnId,
+      workspace_id: trace.workspaceId,
+      user_id: trace.userId,
+      name: trace.name,
+      status: trace.status,
+      started_at: trace.startedAt,
+      duration_ms: trace.durationMs,
+      request_preview: trace.requestPreview,
+      response_preview: trace.responsePreview,
+      ...usageColumns(trace.usage),
+      span_count: trace.spanCount,
+    })
+    .onConflict((conflict) =>
+      conflict.column('trace_id').doUpdateSet((eb) => ({
+        session_id: eb.ref('excluded.session_id'),
+        turn_id: eb.ref('excluded.turn_id'),
+        workspace_id: eb.ref('excluded.workspace_id'),
+        user_id: eb.ref('excluded.user_id'),
+        name: eb.ref('excluded.name'),
+        status: eb.ref('excluded.status'),
+        started_at: eb.ref('excluded.started_at'),
+        duration_ms: eb.ref('excluded.duration_ms'),
+        request_preview: eb.ref('excluded.request_preview'),
+        response_preview: eb.ref('excluded.response_preview'),
+        input_tokens: eb.ref('excluded.input_tokens'),
+        output_tokens: eb.ref('excluded.output_tokens'),
+        total_tokens: eb.ref('excluded.total_tokens'),
+        cost_usd: eb.ref('excluded.cost_usd'),
+        span_count: eb.ref('excluded.span_count'),
+      })),
+    )
+    .execute();
+}
+
+export async function getTrace(context: StoreContext, traceId: string): Promise<TraceRow | undefined> {
+  const row = await context.db
+    .selectFrom('traces')
+    .selectAll()
+    .where('trace_id', '=', traceId)
+    .executeTakeFirst();
+  return row && toTraceRow(row);
+}
+
+/** Newest first by (startedAt, traceId), in keyset pages like `listSessions`. */
+export async function listTraces(
+  context: StoreContext,
+  sessionId: string,
+  options: { limit: number; cursor?: string },
+): Promise<Page<TraceRow>> {
+  if (!Number.isInteger(options.limit) || options.limit < 1) {
+    throw new RangeError(`listTraces limit must be a positive integer; got ${options.limit}`);
+  }
+  let query = context.db.selectFrom('traces').selectAll().where('session_id', '=', sessionId);
+  if (options.cursor) {
+    const after = decodeListCursor(options.cursor);
+    // A row-value comparison: one range on the (session_id, started_at, trace_id) index.
+    query = query.where((eb) => eb(eb.refTuple('started_at', 'trace_id'), '<', eb.tuple(after.at, after.id)));
+  }
+  // One row more than asked tells whether another page exists.
+  const rows = await query
+    .orderBy('started_at', 'desc')
+    .orderBy('trace_id', 'desc')
+    .limit(options.limit + 1)
+    .execute();
+  const items = rows.slice(0, options.limit).map(toTraceRow);
+  const last = items.at(-1);
+  const nextCursor =
+    rows.length > options.limit && last ? encodeListCursor({ at: last.startedAt, id: last.traceId }) : null;
+  return { items, nextCursor };
+}
+
+/** Start order; span_id breaks ties so the order is the same on every read and dialect. */
+export async function listSpans(context: StoreContext, traceId: string): Promise<SpanRow[]> {
+  const rows = await context.db
+    .selectFrom('spans')
+    .selectAll()
+    .where('trace_id', '=', traceId)
+    .orderBy('start_us', 'asc')
+    .orderBy('span_id', 'asc')
+    .execute();
+  return rows.map(toSpanRow);
+}
+
+/**
+ * For the purge, inside its transaction and before the sessions go: spans hang off no session
+ * (see migration 0002), so they are found through the traces of the sessions being purged,
+ * which the sessions' ON DELETE CASCADE removes right after.
+ */
+export async function deleteSpansOfSessions(
+  db: Kysely<Database>,
+  sessionIds: SelectQueryBuilder<Database, 'sessions', { id: string }>,
+): Promise<void> {
+  await db
+    .deleteFrom('spans')
+    .where('trace_id', 'in', (eb) =>
+      eb.selectFrom('traces').select('traces.trace_id').where('traces.session_id', 'in', sessionIds),
+    )
+    .execute();
+}

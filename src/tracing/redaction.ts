@@ -1,0 +1,173 @@
+/**
+ * Redaction of secrets from anything that leaves the process as telemetry or diagnostics: span
+ * attributes, PostHog events, connectivity-test errors, logs. Two layers:
+ *
+ * - exact values: the configured secrets (model and Daytona keys, DEV_JWT_SECRET, MLflow and
+ *   PostHog credentials, ...) are replaced wherever they appear, whatever they look like;
+ * - patterns: well-known key formats (OpenAI/Anthropic `sk-…`, GitHub `ghp_…`, AWS `AKIA…`,
+ *   Google `AIza…`, Slack `xox?-…`, PostHog `phc_…`, Daytona `dtn_…`), JWTs, `Authorization:`
+ *   headers and bare bearer tokens, and `api_key=…` / `"password": "…"` style pairs.
+ *
+ * Every regex is compiled once and linear: character classes never overlap their neighbours, so
+ * no input can make them backtrack catastrophically (a test feeds megabytes of near-misses).
+ * Redaction is idempotent: the marker `<redacted>` matches none of the patterns.
+ */
+import type { Config } from '../config/config.js';
+
+export const REDACTED = '<redacted>';
+
+/**
+ * Configured secrets shorter than this are not replaced verbatim: a 4-character "secret" would
+ * shred ordinary text (and its absence would give it away anyway).
+ */
+const MIN_SECRET_LENGTH = 6;
+
+/** Names whose values are secret, matched at the end of a key (`DSPY_LLM_API_KEY`, `accessToken`). */
+const SENSITIVE_NAME =
+  'api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|token|secret|password|passwd|authorization|credentials?|cookie';
+
+// A lookbehind instead of `\b` where the key's own alphabet holds `-`: with `\b`, input like
+// `sk-sk-sk-…` would start a scan after every dash, which is quadratic.
+const KEY_PATTERNS: readonly RegExp[] = [
+  // OpenAI (sk-, sk-proj-), Anthropic (sk-ant-api03-…) and look-alikes. 16+ keeps `sk-learn` out.
+  /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}/g,
+  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/g,
+  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
+  /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g,
+  /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g,
+  /(?<![A-Za-z0-9-])xox[abprs]-[A-Za-z0-9-]{10,}/g,
+  /\bph[cxs]_[A-Za-z0-9]{20,}/g,
+  /\bdtn_[A-Za-z0-9]{20,}/g,
+  // JWT: a base64url header that starts `{"` (eyJ), a payload and a signature.
+  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
+];
+
+/**
+ * `name = value`, `name: value`, `"name": "value"`, `Authorization: Bearer value`. The name must
+ * end a word (`\b`) so `input_tokens: 12` and `token_count=3` stay. A Bearer/Basic scheme word
+ * is kept so the reader still sees what kind of credential was there; the lookahead stops a
+ * scheme word itself being taken for the value, which keeps redaction idempotent.
+ */
+const PAIR_PATTERN = new RegExp(
+  `\\b(\\w*(?:${SENSITIVE_NAME})\\b)(["']?\\s*[:=]\\s*["']?)(?:((?:bearer|basic|token)\\s+)|(?!(?:bearer|basic|token)\\s))([^\\s"'<>,;&}\\]]+)`,
+  'gi',
+);
+
+/** A bearer token without its header (e.g. quoted from a curl command line). */
+const BEARER_PATTERN = /\b(bearer\s+)[A-Za-z0-9._~+/=-]{16,}/gi;
+
+/** `scheme://user:password@host`: the password goes, the user stays. */
+const USERINFO_PATTERN = /\b([a-z][a-z0-9+.-]{0,15}:\/\/[^\s/:@]+:)[^\s/@]+@/gi;
+
+const SENSITIVE_KEY = new RegExp(`(?:${SENSITIVE_NAME})$`, 'i');
+
+/** True for object keys whose values are secret: `api_key`, `Authorization`, `refreshToken`, … */
+export function isSensitiveKey(key: string): boolean {
+  return SENSITIVE_KEY.test(key);
+}
+
+/** Replaces secrets in `text`; `secrets` are exact values to remove wherever they appear. */
+export function redactText(text: string, secrets: readonly string[] = []): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret.length >= MIN_SECRET_LENGTH && result.includes(secret)) {
+      result = result.split(secret).join(REDACTED);
+    }
+  }
+  // Pairs first: `Authorization: Bearer eyJ…` then keeps its scheme word.
+  result = result.replace(PAIR_PATTERN, (_match, name: string, separator: string, scheme = '') => {
+    return `${name}${separator}${scheme}${REDACTED}`;
+  });
+  for (const pattern of KEY_PATTERNS) result = result.replace(pattern, REDACTED);
+  result = result.replace(USERINFO_PATTERN, `$1${REDACTED}@`);
+  return result.replace(BEARER_PATTERN, `$1${REDACTED}`);
+}
+
+const MAX_DEPTH = 32;
+
+/**
+ * A deep copy of `value` with secrets removed: strings go through redactText, values under
+ * sensitive keys become `<redacted>`, bytes become `<bytes:N>`, cycles `<circular>` and nesting
+ * past 32 levels `<max-depth>`. Errors become `{name, message}`.
+ */
+export function redactValue(value: unknown, secrets: readonly string[] = []): unknown {
+  return redactNode(value, secrets, 0, new WeakSet());
+}
+
+function redactNode(
+  value: unknown,
+  secrets: readonly string[],
+  depth: number,
+  seen: WeakSet<object>,
+): unknown {
+  if (typeof value === 'string') return redactText(value, secrets);
+  if (value === null || typeof value !== 'object') return value;
+  if (depth >= MAX_DEPTH) return '<max-depth>';
+  if (seen.has(value)) return '<circular>';
+  if (value instanceof Uint8Array || value instanceof ArrayBuffer) return `<bytes:${value.byteLength}>`;
+  if (value instanceof Date) return value;
+  seen.add(value);
+  try {
+    if (value instanceof Error) {
+      return { name: value.name, message: redactText(value.message, secrets) };
+    }
+    if (Array.isArray(value)) return value.map((item) => redactNode(item, secrets, depth + 1, seen));
+    if (value instanceof Map) {
+      return Object.fromEntries(
+        [...value.entries()].map(([key, item]) => redactEntry(String(key), item, secrets, depth, seen)),
+      );
+    }
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => redactEntry(key, item, secrets, depth, seen)),
+    );
+  } finally {
+    // Only the current path counts as a cycle; the same object twice side by side is fine.
+    seen.delete(value);
+  }
+}
+
+function redactEntry(
+  key: string,
+  item: unknown,
+  secrets: readonly string[],
+  depth: number,
+  seen: WeakSet<object>,
+): [string, unknown] {
+  if (isSensitiveKey(key) && item !== null && item !== undefined && item !== '') return [key, REDACTED];
+  return [key, redactNode(item, secrets, depth + 1, seen)];
+}
+
+/** `text` cut to `max` characters, saying how much was left out. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = Math.max(0, max);
+  // Never split a surrogate pair: half an emoji is not valid UTF-16 on the wire.
+  const last = text.charCodeAt(end - 1);
+  if (end > 0 && last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}… [truncated, ${text.length - end} more chars]`;
+}
+
+/**
+ * The secret values of a configuration, for exact-value redaction: model keys, the dev JWT
+ * secret, MLflow and PostHog credentials and OTLP header values, plus `extra` (e.g. the Daytona
+ * key until it lives in Config). Unset and duplicate values are dropped.
+ */
+export function configuredSecrets(config: Config, extra: ReadonlyArray<string | undefined> = []): string[] {
+  const { lm, auth, observability } = config;
+  const values = [
+    lm.planner?.apiKey,
+    lm.delegate?.apiKey,
+    lm.delegateSmall?.apiKey,
+    auth.devJwtSecret,
+    observability.mlflow.token,
+    observability.mlflow.password,
+    observability.posthog.apiKey,
+    ...Object.values(observability.otlp.headers),
+    ...extra,
+  ];
+  const unique = new Set(
+    values.filter((value): value is string => typeof value === 'string' && value !== ''),
+  );
+  // Longest first, so a secret that contains another is replaced whole.
+  return [...unique].sort((a, b) => b.length - a.length);
+}

@@ -1,0 +1,118 @@
+/**
+ * A minimal Fastify app with only the runtime and metrics routes, wired the way the composition
+ * root will wire them: a real configuration from an env object, a real AiSdkLmClient aimed at the
+ * scripted OpenAI-compatible server, a real (empty) sandbox pool, a real PostHog observer, a
+ * temp `.env`, and a `reload` that rebuilds the configuration and the model client.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { PosthogObserver } from '../../../src/analytics/posthog-observer.js';
+import { type Config, type Env, loadConfig } from '../../../src/config/config.js';
+import { AiSdkLmClient } from '../../../src/lm/ai-sdk-client.js';
+import { SandboxPool } from '../../../src/sandbox/sandbox-pool.js';
+import { sendError } from '../../../src/server/http-error.js';
+import { metricsRoutes } from '../../../src/server/routes/metrics-routes.js';
+import { runtimeRoutes } from '../../../src/server/routes/runtime-routes.js';
+import type { MlflowStatus, RuntimeSources } from '../../../src/server/runtime/runtime-sources.js';
+import { RuntimeTestCache } from '../../../src/server/runtime/runtime-test-cache.js';
+import { fleetMetrics } from '../../../src/tracing/metrics.js';
+
+export interface RuntimeApp {
+  app: FastifyInstance;
+  dir: string;
+  envPath: string;
+  tests: RuntimeTestCache;
+  metrics: ReturnType<typeof fleetMetrics>;
+  mlflow: MlflowStatus;
+  database: { ok: boolean };
+  /** Environments `reload` was called with. */
+  reloads: Env[];
+  config(): Config;
+  close(): Promise<void>;
+}
+
+export interface RuntimeAppOptions {
+  env: Env;
+  /** Variables "set outside .env". */
+  processEnv?: Env;
+  /** Makes `reload` fail the way loadConfig does for a bad value. */
+  reload?: (env: Env) => void;
+  testTimeoutMs?: number;
+}
+
+export async function startRuntimeApp(options: RuntimeAppOptions): Promise<RuntimeApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-runtime-test-'));
+  const envPath = join(dir, '.env');
+  const baseEnv: Env = { FLEET_DATA_DIR: join(dir, 'data'), LM_MAX_RETRIES: '0', ...options.env };
+  let config = loadConfig(baseEnv);
+  let lm = new AiSdkLmClient(config.lm);
+  const pool = new SandboxPool({
+    create: () => Promise.reject(new Error('no sandboxes in this test')),
+    warm: 0,
+    maxLive: 3,
+    idleTimeoutMs: 60_000,
+  });
+  const posthog = new PosthogObserver({
+    config: config.observability.posthog,
+    startup: { appEnv: config.appEnv, authMode: 'dev', databaseRequired: false, version: 'test' },
+  });
+  const mlflow: MlflowStatus = { enabled: true, startupStatus: 'ready' };
+  const database = { ok: true };
+  const reloads: Env[] = [];
+  const tests = new RuntimeTestCache();
+  const metrics = fleetMetrics();
+  metrics.observeSandboxPool(() => pool.stats());
+
+  const sources: RuntimeSources = {
+    config: () => config,
+    lm: () => lm,
+    store: { dialect: 'sqlite', ping: async () => database.ok },
+    sandboxStats: () => pool.stats(),
+    mlflowStatus: () => mlflow,
+    posthogStatus: () => posthog.status(),
+  };
+  const app = Fastify({ logger: false }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  await app.register(
+    runtimeRoutes({
+      sources,
+      tests,
+      testTimeoutMs: options.testTimeoutMs,
+      settings: {
+        envPath,
+        env: baseEnv,
+        processEnv: options.processEnv,
+        appEnv: () => config.appEnv,
+        reload: (env) => {
+          options.reload?.(env);
+          reloads.push(env);
+          config = loadConfig(env);
+          lm = new AiSdkLmClient(config.lm);
+        },
+      },
+    }),
+  );
+  await app.register(metricsRoutes(metrics.registry));
+  await app.ready();
+  return {
+    app,
+    dir,
+    envPath,
+    tests,
+    metrics,
+    mlflow,
+    database,
+    reloads,
+    config: () => config,
+    close: async () => {
+      await app.close();
+      await pool.shutdown();
+      await posthog.shutdown();
+    },
+  };
+}
