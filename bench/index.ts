@@ -6,6 +6,7 @@ import { benchBatch, benchIterationOverhead } from './rlm-bench.js';
 import { benchBridge, benchContextLoad, benchExecute, benchSessionReady } from './sandbox-bench.js';
 import { benchFanOut, benchManySessions, benchTurnOverhead } from './server-bench.js';
 import { type Figure, printFigures } from './stats.js';
+import { benchTracingCost } from './tracing-bench.js';
 
 const benches: Record<string, (figures: Figure[]) => Promise<void>> = {
   execute: benchExecute,
@@ -17,6 +18,7 @@ const benches: Record<string, (figures: Figure[]) => Promise<void>> = {
   fanout: benchFanOut,
   sessions: benchManySessions,
   turn: benchTurnOverhead,
+  tracing: benchTracingCost,
 };
 
 const only = process.argv.slice(2);

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../config/config.js';
 import { routeAiSdkWarnings } from '../lm/ai-sdk-warnings.js';
 import { registerChatCommand } from './chat-command.js';
+import { registerExportFeedbackCommand } from './export-feedback-command.js';
 import { registerMlflowServerCommand } from './mlflow-server-command.js';
 import { CliError, registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerServeCommand(program, version);
   registerTokenCommand(program);
   registerChatCommand(program);
+  registerExportFeedbackCommand(program);
   registerMlflowServerCommand(program);
   return program;
 }

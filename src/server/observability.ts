@@ -16,7 +16,7 @@ import { maybeAutoStartMlflow } from '../tracing/mlflow/local-mlflow-server.js';
 import { MlflowStatus } from '../tracing/mlflow/mlflow-status.js';
 import type { MlflowExportGate } from '../tracing/mlflow-span-exporter.js';
 import { ObserverRegistry } from '../tracing/observer-registry.js';
-import { configuredSecrets, redactText, redactValue } from '../tracing/redaction.js';
+import { configuredSecrets, redactText } from '../tracing/redaction.js';
 import { TraceCatalog } from '../tracing/trace-catalog.js';
 import { Tracing } from '../tracing/tracing.js';
 import type { MlflowStatus as RuntimeMlflowStatus } from './runtime/runtime-sources.js';
@@ -46,6 +46,10 @@ export function startObservability(options: {
   const { config, store, version } = options;
   const secrets = configuredSecrets(config, [options.env.DAYTONA_API_KEY]);
   const log = (message: string) => process.stderr.write(`[fleet-rlm] ${redactText(message, secrets)}\n`);
+  // Span values are redacted as JSON text, where a secret's quotes or backslashes are escaped.
+  const spanSecrets = [
+    ...new Set(secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)])),
+  ];
   const observers = new ObserverRegistry(log);
   const metrics = fleetMetrics();
   observers.register(new MetricsObserver(metrics));
@@ -95,7 +99,7 @@ export function startObservability(options: {
     config: config.observability,
     store,
     ...(mlflowConfig.enabled ? { mlflow: gate } : {}),
-    redactor: (value) => redactValue(value, secrets),
+    redactor: (text) => redactText(text, spanSecrets),
     version,
     log,
   });

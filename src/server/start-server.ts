@@ -28,6 +28,8 @@ export interface RunningServer {
   app: App;
   context: ServerContext;
   url: string;
+  /** Exports every span finished so far (benchmarks and tests wait on it). */
+  flushTraces(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -165,5 +167,5 @@ export async function startServer(
     })();
     return closing;
   };
-  return { app, context, url, close };
+  return { app, context, url, flushTraces: () => observability.tracing.forceFlush(), close };
 }

@@ -170,7 +170,7 @@ export interface SpanRow {
   endUs: number;
   status: 'OK' | 'ERROR' | 'UNSET';
   statusMessage: string | null;
-  /** Span attributes, already redacted; `mlflow.*` JSON values decoded. */
+  /** Span attributes as set on the span, already redacted (`mlflow.*` values are JSON text). */
   attributes: Record<string, unknown>;
   events: Array<{ name: string; timeUs: number; attributes: Record<string, unknown> }>;
 }

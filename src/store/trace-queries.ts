@@ -8,7 +8,7 @@ import { decodeListCursor, encodeListCursor } from './list-cursor.js';
 import { toSpanRow, toTraceRow, usageColumns } from './rows.js';
 import type { Database } from './schema.js';
 import type { Page, SpanRow, TraceRow } from './store.js';
-import type { StoreContext } from './store-context.js';
+import type { SqliteHandle, StoreContext } from './store-context.js';
 
 /** Rows per INSERT: 11 parameters a row, well under either dialect's bound-parameter limit. */
 const SPANS_PER_STATEMENT = 500;
@@ -16,6 +16,12 @@ const SPANS_PER_STATEMENT = 500;
 /** An exporter may retry a batch it already delivered: the span stored first stays. */
 export async function appendSpans(context: StoreContext, spans: SpanRow[]): Promise<void> {
   if (spans.length === 0) return;
+  const { sqlite } = context;
+  if (sqlite) {
+    // Hold Kysely's (only) connection so no Kysely transaction is open around ours.
+    await context.db.connection().execute(async () => sqliteStatements(sqlite).appendSpans(spans));
+    return;
+  }
   const rows = spans.map((span) => ({
     trace_id: span.traceId,
     span_id: span.spanId,
@@ -42,6 +48,11 @@ export async function appendSpans(context: StoreContext, spans: SpanRow[]): Prom
 }
 
 export async function upsertTrace(context: StoreContext, trace: TraceRow): Promise<void> {
+  const { sqlite } = context;
+  if (sqlite) {
+    await context.db.connection().execute(async () => sqliteStatements(sqlite).upsertTrace(trace));
+    return;
+  }
   await context.db
     .insertInto('traces')
     .values({
@@ -145,4 +156,89 @@ export async function deleteSpansOfSessions(
       eb.selectFrom('traces').select('traces.trace_id').where('traces.session_id', 'in', sessionIds),
     )
     .execute();
+}
+
+interface SqliteTraceStatements {
+  appendSpans(spans: SpanRow[]): void;
+  upsertTrace(trace: TraceRow): void;
+}
+
+const prepared = new WeakMap<SqliteHandle, SqliteTraceStatements>();
+
+/**
+ * SQLite's fast path: statements prepared once per connection (Kysely would build and prepare a
+ * statement per batch and per trace, which is most of what tracing costs a turn). Same SQL
+ * meaning as the Kysely queries above, which Postgres keeps using.
+ */
+function sqliteStatements(sqlite: SqliteHandle): SqliteTraceStatements {
+  let statements = prepared.get(sqlite);
+  if (statements) return statements;
+  const insertSpan = sqlite.prepare(
+    `insert into spans (trace_id, span_id, parent_span_id, name, span_type, start_us, end_us, status,
+       status_message, attributes, events) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (trace_id, span_id) do nothing`,
+  );
+  const columns = [
+    'session_id',
+    'turn_id',
+    'workspace_id',
+    'user_id',
+    'name',
+    'status',
+    'started_at',
+    'duration_ms',
+    'request_preview',
+    'response_preview',
+    'input_tokens',
+    'output_tokens',
+    'total_tokens',
+    'cost_usd',
+    'span_count',
+  ];
+  const upsert = sqlite.prepare(
+    `insert into traces (trace_id, ${columns.join(', ')}) values (?${', ?'.repeat(columns.length)})
+     on conflict (trace_id) do update set ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`,
+  );
+  statements = {
+    appendSpans: sqlite.transaction((spans: SpanRow[]) => {
+      for (const span of spans) {
+        insertSpan.run(
+          span.traceId,
+          span.spanId,
+          span.parentSpanId,
+          span.name,
+          span.spanType,
+          span.startUs,
+          span.endUs,
+          span.status,
+          span.statusMessage,
+          JSON.stringify(span.attributes),
+          JSON.stringify(span.events),
+        );
+      }
+    }),
+    upsertTrace: (trace: TraceRow) => {
+      const usage = usageColumns(trace.usage);
+      upsert.run(
+        trace.traceId,
+        trace.sessionId,
+        trace.turnId,
+        trace.workspaceId,
+        trace.userId,
+        trace.name,
+        trace.status,
+        trace.startedAt,
+        trace.durationMs,
+        trace.requestPreview,
+        trace.responsePreview,
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.total_tokens,
+        usage.cost_usd,
+        trace.spanCount,
+      );
+    },
+  };
+  prepared.set(sqlite, statements);
+  return statements;
 }

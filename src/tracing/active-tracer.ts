@@ -34,7 +34,7 @@ export function activeTracer(ctx: Context = context.active()): Tracer {
 }
 
 export function activeRedactor(ctx: Context = context.active()): Redactor {
-  return (ctx.getValue(REDACTOR_KEY) as Redactor | undefined) ?? ((value) => value);
+  return (ctx.getValue(REDACTOR_KEY) as Redactor | undefined) ?? ((text) => text);
 }
 
 /** Who a turn belongs to, for records made deep inside it (LM calls reported to observers). */

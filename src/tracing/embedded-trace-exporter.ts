@@ -2,14 +2,15 @@
  * The embedded trace store's exporter: every finished span becomes a SpanRow in the project's
  * own database, and the root span of a turn also writes its TraceRow (name, session, previews,
  * usage, span count). This is what makes traces viewable without MLflow, and what the trace
- * routes fall back to. Attributes arrive already redacted (span-helpers redacts on set).
+ * routes fall back to. Attributes arrive already redacted (span-helpers redacts on set) and are
+ * stored as set; the trace catalog decodes MLflow's JSON text values when it reads them.
  */
 
 import type { HrTime } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, hrTimeToMicroseconds } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { SpanRow, Store, TraceRow, TurnUsage } from '../store/store.js';
-import { decodeAttribute, decodeAttributes, previewOf } from './trace-text.js';
+import { decodeAttribute, previewOf } from './trace-text.js';
 
 /** Bound on traces whose root has not ended yet (a leak guard; a turn always ends its root). */
 const OPEN_TRACE_LIMIT = 10_000;
@@ -85,11 +86,12 @@ function toSpanRow(span: ReadableSpan): SpanRow {
     endUs: micros(span.endTime),
     status: span.status.code === 2 ? 'ERROR' : span.status.code === 1 ? 'OK' : 'UNSET',
     statusMessage: span.status.message ?? null,
-    attributes: decodeAttributes(span.attributes),
+    // Stored as set (JSON text values stay text): decoding is the reader's work, not every turn's.
+    attributes: span.attributes,
     events: span.events.map((event) => ({
       name: event.name,
       timeUs: micros(event.time),
-      attributes: decodeAttributes(event.attributes ?? {}),
+      attributes: event.attributes ?? {},
     })),
   };
 }

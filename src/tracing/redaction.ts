@@ -59,6 +59,14 @@ const BEARER_PATTERN = /\b(bearer\s+)[A-Za-z0-9._~+/=-]{16,}/gi;
 /** `scheme://user:password@host`: the password goes, the user stays. */
 const USERINFO_PATTERN = /\b([a-z][a-z0-9+.-]{0,15}:\/\/[^\s/:@]+:)[^\s/@]+@/gi;
 
+/**
+ * A substring every pattern above needs, in one case-insensitive pass: text without any of them
+ * (most model prompts and outputs) skips the dozen pattern passes. A superset by construction:
+ * each key format's prefix, each sensitive name's stem, `bearer` and `://`.
+ */
+const MAY_HOLD_SECRET =
+  /sk-|gh[pousr]_|github_pat_|AKIA|ASIA|AIza|xox[abprs]-|ph[cxs]_|dtn_|eyJ|key|token|secret|passw|authorization|credential|cookie|bearer|:\/\//i;
+
 const SENSITIVE_KEY = new RegExp(`(?:${SENSITIVE_NAME})$`, 'i');
 
 /** True for object keys whose values are secret: `api_key`, `Authorization`, `refreshToken`, … */
@@ -74,6 +82,7 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
       result = result.split(secret).join(REDACTED);
     }
   }
+  if (!MAY_HOLD_SECRET.test(result)) return result;
   // Pairs first: `Authorization: Bearer eyJ…` then keeps its scheme word.
   result = result.replace(PAIR_PATTERN, (_match, name: string, separator: string, scheme = '') => {
     return `${name}${separator}${scheme}${REDACTED}`;

@@ -19,8 +19,8 @@ export type SpanType =
   | 'MEMORY'
   | 'UNKNOWN';
 
-/** Redacts secrets out of any value (strings, arrays, objects), returning a copy. */
-export type Redactor = (value: unknown) => unknown;
+/** Removes secrets from text: span values are redacted as the JSON text they are sent as. */
+export type Redactor = (text: string) => string;
 
 const VALUE_CHARS = 20_000;
 
@@ -103,7 +103,7 @@ export function setUsage(
 
 export function markError(span: Span, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
-  const redacted = String(activeRedactor()(message));
+  const redacted = activeRedactor()(message);
   span.setStatus({ code: SpanStatusCode.ERROR, message: redacted });
   errored.add(span);
   span.addEvent('exception', {
@@ -112,14 +112,15 @@ export function markError(span: Span, error: unknown): void {
   });
 }
 
-/** MLflow keeps attribute values as JSON text; values are redacted and bounded first. */
+/**
+ * MLflow keeps attribute values as JSON text. The text is bounded first and redacted as text
+ * (one pass over at most VALUE_CHARS, rather than a deep copy of a possibly huge value).
+ */
 export function setJson(span: Span, key: string, value: unknown): void {
   try {
-    const json = JSON.stringify(activeRedactor()(value) ?? null);
-    span.setAttribute(
-      key,
-      json.length > VALUE_CHARS ? JSON.stringify(`${json.slice(0, VALUE_CHARS)}… [truncated]`) : json,
-    );
+    let json = JSON.stringify(value ?? null);
+    if (json.length > VALUE_CHARS) json = JSON.stringify(`${json.slice(0, VALUE_CHARS)}… [truncated]`);
+    span.setAttribute(key, activeRedactor()(json));
   } catch {
     // An unserializable value is left out; tracing never fails the traced work.
   }

@@ -11,7 +11,7 @@ import type { MlflowSpan } from './mlflow/mlflow-span.js';
 import type { MlflowStatus } from './mlflow/mlflow-status.js';
 import type { MlflowTraceInfo } from './mlflow/mlflow-trace-info.js';
 import { metadataEquals } from './mlflow/search-filter.js';
-import { decodeAttribute, previewOf } from './trace-text.js';
+import { decodeAttribute, decodeAttributes, previewOf } from './trace-text.js';
 
 export interface TracePageResult {
   items: TraceSummary[];
@@ -176,6 +176,7 @@ function mlflowSummary(info: MlflowTraceInfo, local: TraceRow | undefined, sessi
 }
 
 function localNode(span: SpanRow): SpanNode {
+  const attributes = decodeAttributes(span.attributes);
   return {
     span_id: span.spanId,
     parent_span_id: span.parentSpanId,
@@ -185,13 +186,13 @@ function localNode(span: SpanRow): SpanNode {
     duration_ms: (span.endUs - span.startUs) / 1000,
     status: span.status,
     status_message: span.statusMessage,
-    inputs: span.attributes['mlflow.spanInputs'],
-    outputs: span.attributes['mlflow.spanOutputs'],
-    attributes: visible(span.attributes),
+    inputs: attributes['mlflow.spanInputs'],
+    outputs: attributes['mlflow.spanOutputs'],
+    attributes: visible(attributes),
     events: span.events.map((event) => ({
       name: event.name,
       time: new Date(event.timeUs / 1000).toISOString(),
-      attributes: event.attributes,
+      attributes: decodeAttributes(event.attributes),
     })),
     children: [],
   };

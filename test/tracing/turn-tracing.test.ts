@@ -251,7 +251,11 @@ describe.skipIf(!mlflowAvailable)('one trace per turn, in MLflow and the embedde
         .find((event) => event.event === 'fleet_turn_finished' && event.properties.$ai_trace_id === traceId);
     await waitFor(() => finishedEvent() !== undefined);
     const finished = finishedEvent();
-    expect(finished?.properties).toMatchObject({ status: 'completed', session_id: sessionId, turn_id: turnId });
+    expect(finished?.properties).toMatchObject({
+      status: 'completed',
+      session_id: sessionId,
+      turn_id: turnId,
+    });
     expect(finished?.distinct_id).toBe('alice');
   });
 
