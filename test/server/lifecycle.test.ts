@@ -103,6 +103,15 @@ describe('server lifecycle', () => {
         assistant_message: 'Answer from Postgres.',
       });
       expect((await api(harness, 'GET', '/ready')).body).toMatchObject({ ready: true, database: 'ready' });
+      // The turn's trace lands in the Postgres trace store too, with its tree.
+      const traceId = socket.events().at(-1)!.payload.trace_id as string;
+      await harness.server.flushTraces();
+      const trace = await api(harness, 'GET', `/api/v1/traces/${traceId}`);
+      expect(trace.body!.trace).toMatchObject({ trace_id: traceId, session_id: sessionId, source: 'local' });
+      expect(trace.body!.spans[0].name).toBe('FleetAgent.respond');
+      expect(trace.body!.span_count).toBeGreaterThanOrEqual(3);
+      const listed = await api(harness, 'GET', `/api/v1/sessions/${sessionId}/traces`);
+      expect(listed.body!.items.map((item: { trace_id: string }) => item.trace_id)).toEqual([traceId]);
     } finally {
       await harness.close();
       await database.drop();

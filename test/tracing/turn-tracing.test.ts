@@ -101,6 +101,20 @@ function walk(nodes: SpanNode[], visit: (node: SpanNode, depth: number) => void,
   }
 }
 
+const postFeedback = (body: Record<string, unknown>, who: Record<string, string>) =>
+  api(harness, 'POST', '/api/v1/traces/feedback', body, who);
+
+/** Reads until `done` holds or 15 s pass; returns the last read (the caller asserts on it). */
+async function poll<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  let value = await read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    value = await read();
+  }
+  return value;
+}
+
 const child = (node: SpanNode, name: string) => node.children.filter((item) => item.name === name);
 
 describe.skipIf(!mlflowAvailable)('one trace per turn, in MLflow and the embedded store', () => {
@@ -139,13 +153,10 @@ describe.skipIf(!mlflowAvailable)('one trace per turn, in MLflow and the embedde
     expect(turns.items[0].trace_id).toBe(traceId);
 
     // Found by session through the listing route, from MLflow, exactly one trace.
-    let listed: Body = {};
-    const deadline = Date.now() + 15_000;
-    do {
-      listed = (await api(harness, 'GET', `/api/v1/sessions/${sessionId}/traces`, undefined, alice)).body!;
-      if (listed.items?.length === 1 && listed.items[0].status === 'OK') break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    } while (Date.now() < deadline);
+    const listed = await poll(
+      async () => (await api(harness, 'GET', `/api/v1/sessions/${sessionId}/traces`, undefined, alice)).body!,
+      (page) => page.items?.length === 1 && page.items[0].status === 'OK',
+    );
     expect(listed.source).toBe('mlflow');
     expect(listed.items).toHaveLength(1);
     expect(listed.items[0]).toMatchObject({
@@ -260,10 +271,7 @@ describe.skipIf(!mlflowAvailable)('one trace per turn, in MLflow and the embedde
   });
 
   it('logs feedback as MLflow assessments and keeps it locally; refuses unknown and foreign traces', async () => {
-    const posted = await api(
-      harness,
-      'POST',
-      '/api/v1/traces/feedback',
+    const posted = await postFeedback(
       {
         turn_id: turnId,
         is_correct: false,
@@ -286,36 +294,18 @@ describe.skipIf(!mlflowAvailable)('one trace per turn, in MLflow and the embedde
     expect(byName.response_is_correct.source).toMatchObject({ source_type: 'HUMAN', source_id: 'alice' });
     expect(byName.expected_response.expectation.value).toBe('The total is 8.');
 
-    const byTrace = await api(
-      harness,
-      'POST',
-      '/api/v1/traces/feedback',
-      { trace_id: traceId, is_correct: true },
-      alice,
-    );
+    const byTrace = await postFeedback({ trace_id: traceId, is_correct: true }, alice);
     expect(byTrace.status).toBe(200);
     expect(byTrace.body!.turn_id).toBe(turnId);
 
-    const unknown = await api(
-      harness,
-      'POST',
-      '/api/v1/traces/feedback',
-      { trace_id: 'tr-0000', is_correct: true },
-      alice,
-    );
+    const unknown = await postFeedback({ trace_id: 'tr-0000', is_correct: true }, alice);
     expect(unknown.status).toBe(404);
     expect(unknown.body!.code).toBe('trace_not_found');
-    const foreign = await api(
-      harness,
-      'POST',
-      '/api/v1/traces/feedback',
-      { turn_id: turnId, is_correct: true },
-      bob,
-    );
+    const foreign = await postFeedback({ turn_id: turnId, is_correct: true }, bob);
     expect(foreign.status).toBe(403);
     expect((await api(harness, 'GET', `/api/v1/traces/${traceId}`, undefined, bob)).status).toBe(403);
     expect((await api(harness, 'GET', '/api/v1/traces/tr-ffff', undefined, alice)).status).toBe(404);
-    const neither = await api(harness, 'POST', '/api/v1/traces/feedback', { is_correct: true }, alice);
+    const neither = await postFeedback({ is_correct: true }, alice);
     expect(neither.status).toBe(400);
   });
 
@@ -327,13 +317,9 @@ describe.skipIf(!mlflowAvailable)('one trace per turn, in MLflow and the embedde
     const during = await turn(session, 'are you there?');
     expect(during.kind).toBe('final');
     expect(during.text).toBe('Still here.');
-    let status: Body = {};
-    const deadline = Date.now() + 15_000;
-    do {
-      status = (await api(harness, 'GET', '/api/v1/runtime/status', undefined, alice)).body!;
-      if (status.mlflow.startup_status === 'degraded') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    } while (Date.now() < deadline);
+    const runtimeStatus = async () =>
+      (await api(harness, 'GET', '/api/v1/runtime/status', undefined, alice)).body!;
+    let status = await poll(runtimeStatus, (body) => body.mlflow.startup_status === 'degraded');
     expect(status.mlflow.startup_status).toBe('degraded');
     expect(status.mlflow.startup_error).toMatch(/mlflow/i);
     // The turn's trace is still viewable, from the embedded store.
@@ -349,17 +335,14 @@ describe.skipIf(!mlflowAvailable)('one trace per turn, in MLflow and the embedde
     await new Promise((resolve) => setTimeout(resolve, 300)); // past the degraded re-check interval
     const after = await turn(session, 'and now?');
     const afterTrace = after.payload.trace_id as string;
-    const traced = Date.now() + 15_000;
-    let found = false;
-    while (!found && Date.now() < traced) {
-      const response = await fetch(`${mlflow.url}/api/3.0/mlflow/traces/${afterTrace}`);
-      found = response.status === 200;
-      if (!found) await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    expect(found).toBe(true);
+    const found = await poll(
+      async () => (await fetch(`${mlflow.url}/api/3.0/mlflow/traces/${afterTrace}`)).status,
+      (code) => code === 200,
+    );
+    expect(found).toBe(200);
     const missing = await fetch(`${mlflow.url}/api/3.0/mlflow/traces/${downTrace}`);
     expect(missing.status).toBe(404);
-    status = (await api(harness, 'GET', '/api/v1/runtime/status', undefined, alice)).body!;
+    status = await runtimeStatus();
     expect(status.mlflow.startup_status).toBe('ready');
   });
 
