@@ -103,6 +103,8 @@ class LmCall {
   private readonly input: Array<{ role: string; content: string }>;
   /** Taken at the start: a span stops recording once it ends, which is before the report. */
   private readonly traced: boolean;
+  /** Whose turn this is, read when the call starts (a stream ends in the SDK's callbacks). */
+  private readonly turn = activeTurnScope();
   private ended = false;
 
   constructor(
@@ -165,7 +167,7 @@ class LmCall {
   ): void {
     if (!this.info.report) return;
     const spanContext = this.span.spanContext();
-    const turn = activeTurnScope();
+    const turn = this.turn;
     this.info.report({
       ...(this.traced ? { traceId: `tr-${spanContext.traceId}`, spanId: spanContext.spanId } : {}),
       ...(turn ?? {}),
