@@ -9,7 +9,7 @@
  * even SIGKILL, the pipe closes and the watcher takes the group down (TERM, then KILL after 5 s).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { MlflowConfig } from '../../config/read-observability-config.js';
 import { isPortOpen } from './is-port-open.js';
@@ -219,11 +219,48 @@ function supervise(child: ChildProcess, url: string, options: LocalMlflowOptions
         // Also sweeps what outlived the leader: the watcher, a uvicorn still shutting down.
         signalGroup('SIGKILL');
         await exited;
+        // SIGKILL is delivered asynchronously; wait (bounded) until no member of the group is left.
+        if (posix && child.pid) await groupGone(child.pid, 2000);
         process.off('exit', onParentExit);
       })();
       return stopping;
     },
   };
+}
+
+async function groupGone(groupId: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && groupHasLiveMembers(groupId)) {
+    await new Promise((done) => setTimeout(done, 20));
+  }
+}
+
+/**
+ * Whether a process of the group is still running. Zombies do not count: when pid 1 does not
+ * reap orphans (a bare container), they stay in the group forever without holding anything.
+ */
+function groupHasLiveMembers(groupId: number): boolean {
+  if (!existsSync('/proc/self/stat')) {
+    try {
+      process.kill(-groupId, 0);
+      return true;
+    } catch {
+      return false; // ESRCH: nobody left in the group.
+    }
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    // Fields after the parenthesized command name: state, ppid, pgrp, …
+    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(pgrp) === groupId && state !== 'Z') return true;
+  }
+  return false;
 }
 
 async function waitUntilHealthy(server: LocalMlflowServer, url: string, options: LocalMlflowOptions) {
