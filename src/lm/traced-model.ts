@@ -8,6 +8,8 @@
  * streamed multi-step call runs its later steps from stream callbacks whose async context is
  * not the step the agent is on.
  */
+
+import type { Transformer } from 'node:stream/web';
 import { type Context, context, createContextKey, type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { LanguageModelMiddleware } from 'ai';
 import { wrapLanguageModel } from 'ai';
@@ -73,21 +75,25 @@ export function tracedModel(model: LanguageModelV3, info: TracedModelInfo): Lang
       params.abortSignal?.addEventListener('abort', () => call.fail(params.abortSignal?.reason), {
         once: true,
       });
-      const observed = streamed.stream.pipeThrough(
-        new TransformStream({
-          transform(part, controller) {
-            if (part.type === 'text-delta') text += part.delta;
-            else if (part.type === 'tool-call')
-              call.toolCalls.push({ name: part.toolName, input: part.input });
-            else if (part.type === 'finish') call.finish(text, part.usage, part.finishReason.unified);
-            else if (part.type === 'error') call.fail(part.error);
-            controller.enqueue(part);
-          },
-          flush() {
-            call.finish(text, undefined, 'unknown');
-          },
-        }),
-      );
+      type Part = typeof streamed.stream extends ReadableStream<infer P> ? P : never;
+      // `cancel` (a reader that stops without an abort signal) is in Node 20's TransformStream
+      // but not yet in its types.
+      const observer: Transformer<Part, Part> & { cancel(reason: unknown): void } = {
+        transform(part, controller) {
+          if (part.type === 'text-delta') text += part.delta;
+          else if (part.type === 'tool-call') call.toolCalls.push({ name: part.toolName, input: part.input });
+          else if (part.type === 'finish') call.finish(text, part.usage, part.finishReason.unified);
+          else if (part.type === 'error') call.fail(part.error);
+          controller.enqueue(part);
+        },
+        flush() {
+          call.finish(text, undefined, 'unknown');
+        },
+        cancel(reason) {
+          call.fail(reason ?? new Error('the stream was cancelled before it finished'));
+        },
+      };
+      const observed = streamed.stream.pipeThrough(new TransformStream(observer));
       return { ...streamed, stream: observed };
     },
   };
