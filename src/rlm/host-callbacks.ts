@@ -1,14 +1,14 @@
 /**
  * The host side of the REPL primitives: what happens when model code calls `llm_query`,
  * `llm_query_batched`, `sub_rlm`, `sub_rlm_batched` or a host tool. Each call is charged to the
- * tree's budget, recorded in the trajectory and announced as events.
+ * tree's budget, traced as a span, recorded in the trajectory and announced as events.
  */
 import type { LmClient, LmResponse } from '../lm/lm-client.js';
 import type { HostCall, Sandbox, VariableValue } from '../sandbox/sandbox.js';
 import { setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { mapSettled } from '../util/concurrency.js';
 import { errorMessage, preview } from '../util/text.js';
-import type { CallbackRecord, HostTool, RlmResult, SandboxSource } from './rlm-types.js';
+import type { BlockRecord, CallbackRecord, HostTool, RlmResult, SandboxSource } from './rlm-types.js';
 import type { RunTree } from './run-tree.js';
 
 /** An error model code sees as `CallError` with this kind. */
@@ -37,7 +37,62 @@ export interface CallbackHost {
 
 const DEGRADED_CONTEXT_CHARS = 200_000;
 
-export async function handleHostCall(
+const ARGS_PREVIEW = 300;
+
+/**
+ * One call from model code, whole: its TOOL span, its trajectory record (pushed onto the block
+ * that made it) and its `callback_started` / `callback_finished` events around the handling.
+ */
+export async function runHostCall(
+  host: CallbackHost,
+  call: HostCall,
+  signal: AbortSignal,
+  block: BlockRecord,
+): Promise<unknown> {
+  const record: CallbackRecord = {
+    callId: call.callId,
+    name: call.name,
+    args: preview(JSON.stringify(call.args), ARGS_PREVIEW),
+    startedAt: new Date().toISOString(),
+    durationMs: 0,
+    ok: false,
+    ...(call.name.endsWith('_batched') ? { items: [] } : {}),
+    ...(call.name.startsWith('sub_rlm') ? { children: [] } : {}),
+  };
+  const ref = { runId: host.runId, depth: host.depth };
+  host.tree.emit({
+    type: 'callback_started',
+    ...ref,
+    callId: call.callId,
+    name: call.name,
+    args: record.args,
+  });
+  const started = performance.now();
+  try {
+    const result = await withSpan(
+      call.name,
+      'TOOL',
+      { inputs: call.args, attributes: { 'fleet_rlm.callback_id': call.callId } },
+      async (span) => {
+        const value = await handleHostCall(host, call, signal, record);
+        setOutputs(span, value);
+        return value;
+      },
+    );
+    record.ok = true;
+    record.result = preview(typeof result === 'string' ? result : JSON.stringify(result), ARGS_PREVIEW);
+    return result;
+  } catch (error) {
+    record.error = errorMessage(error);
+    throw error;
+  } finally {
+    record.durationMs = performance.now() - started;
+    block.callbacks.push(record);
+    host.tree.emit({ type: 'callback_finished', ...ref, record });
+  }
+}
+
+async function handleHostCall(
   host: CallbackHost,
   call: HostCall,
   signal: AbortSignal,

@@ -12,16 +12,14 @@ import {
   type LmResponse,
   type ModelRole,
 } from '../lm/lm-client.js';
-import type { HostCall, Sandbox, VariableValue } from '../sandbox/sandbox.js';
+import type { Sandbox, VariableValue } from '../sandbox/sandbox.js';
 import { markError, setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { errorMessage, preview } from '../util/text.js';
 import { extractOutputs } from './extract.js';
-import { type CallbackHost, handleHostCall } from './host-callbacks.js';
+import { type CallbackHost, runHostCall } from './host-callbacks.js';
 import { answerText, DEFAULT_OUTPUT_SCHEMA, describeFields } from './output-schema.js';
 import { firstMessage, systemPrompt } from './prompts.js';
 import type {
-  BlockRecord,
-  CallbackRecord,
   HostTool,
   IterationRecord,
   RlmResult,
@@ -48,8 +46,6 @@ export interface RunSpec {
   /** The tree's signal, narrowed for a child to its parent's call. */
   signal: AbortSignal;
 }
-
-const ARGS_PREVIEW = 300;
 
 export class RlmRun {
   readonly runId: string;
@@ -289,53 +285,9 @@ export class RlmRun {
       schema: this.schema,
       tree: this.spec.tree,
       signal: this.spec.signal,
-      onCall: (call, signal, block) => this.onCall(call, signal, block),
+      onCall: (call, signal, block) => runHostCall(this.callbackHost(), call, signal, block),
       bindInputs: () => this.bindInputs(),
     };
-  }
-
-  private async onCall(call: HostCall, signal: AbortSignal, block: BlockRecord): Promise<unknown> {
-    const record: CallbackRecord = {
-      callId: call.callId,
-      name: call.name,
-      args: preview(JSON.stringify(call.args), ARGS_PREVIEW),
-      startedAt: new Date().toISOString(),
-      durationMs: 0,
-      ok: false,
-      ...(call.name.endsWith('_batched') ? { items: [] } : {}),
-      ...(call.name.startsWith('sub_rlm') ? { children: [] } : {}),
-    };
-    const ref = { runId: this.runId, depth: this.spec.depth };
-    this.spec.tree.emit({
-      type: 'callback_started',
-      ...ref,
-      callId: call.callId,
-      name: call.name,
-      args: record.args,
-    });
-    const started = performance.now();
-    try {
-      const result = await withSpan(
-        call.name,
-        'TOOL',
-        { inputs: call.args, attributes: { 'fleet_rlm.callback_id': call.callId } },
-        async (span) => {
-          const value = await handleHostCall(this.callbackHost(), call, signal, record);
-          setOutputs(span, value);
-          return value;
-        },
-      );
-      record.ok = true;
-      record.result = preview(typeof result === 'string' ? result : JSON.stringify(result), ARGS_PREVIEW);
-      return result;
-    } catch (error) {
-      record.error = errorMessage(error);
-      throw error;
-    } finally {
-      record.durationMs = performance.now() - started;
-      block.callbacks.push(record);
-      this.spec.tree.emit({ type: 'callback_finished', ...ref, record });
-    }
   }
 
   private host?: CallbackHost;
