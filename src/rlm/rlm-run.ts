@@ -159,6 +159,11 @@ export class RlmRun {
             span,
             outcome.record ? { feedback: outcome.record.feedback } : { stop: outcome.termination },
           );
+          // An iteration that ends the run other than by SUBMIT (a failed model call, a dead
+          // sandbox, a budget) failed; its span says so, beside the LM or sandbox span that shows why.
+          const stop = outcome.termination;
+          if (stop && stop.reason !== 'submitted')
+            markError(span, new Error(`${stop.reason}: ${stop.detail}`));
           return outcome;
         },
       );
