@@ -26,46 +26,58 @@ const MIN_SECRET_LENGTH = 6;
 const SENSITIVE_NAME =
   'api[_-]?key|apikey|access[_-]?key|secret[_-]?key|private[_-]?key|token|secret|password|passwd|authorization|credentials?|cookie';
 
+/**
+ * Where a key may start: not inside a longer run of key characters. Span values are redacted as
+ * the JSON text they are sent as, where a line break before a key is the two characters `\n`;
+ * so a key right after a JSON escape counts as starting a word too.
+ */
+const AFTER_KEY_CHARS = String.raw`(?<=^|[^A-Za-z0-9_-]|\\[nrtbf])`;
+/** The same for keys whose alphabet has no `-` (where `\b` would do in plain text). */
+const AFTER_WORD_CHARS = String.raw`(?<=^|[^A-Za-z0-9_]|\\[nrtbf])`;
+
 // A lookbehind instead of `\b` where the key's own alphabet holds `-`: with `\b`, input like
 // `sk-sk-sk-…` would start a scan after every dash, which is quadratic.
 const KEY_PATTERNS: readonly RegExp[] = [
   // OpenAI (sk-, sk-proj-), Anthropic (sk-ant-api03-…) and look-alikes. 16+ keeps `sk-learn` out.
-  /(?<![A-Za-z0-9_-])sk-[A-Za-z0-9_-]{16,}/g,
-  /\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}/g,
-  /\bgithub_pat_[A-Za-z0-9_]{20,}/g,
-  /\b(?:AKIA|ASIA)[A-Z0-9]{16}\b/g,
-  /(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}/g,
-  /(?<![A-Za-z0-9-])xox[abprs]-[A-Za-z0-9-]{10,}/g,
-  /\bph[cxs]_[A-Za-z0-9]{20,}/g,
-  /\bdtn_[A-Za-z0-9]{20,}/g,
+  `${AFTER_KEY_CHARS}sk-[A-Za-z0-9_-]{16,}`,
+  `${AFTER_WORD_CHARS}(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}`,
+  `${AFTER_WORD_CHARS}github_pat_[A-Za-z0-9_]{20,}`,
+  String.raw`${AFTER_WORD_CHARS}(?:AKIA|ASIA)[A-Z0-9]{16}\b`,
+  `${AFTER_KEY_CHARS}AIza[0-9A-Za-z_-]{35}`,
+  String.raw`(?<=^|[^A-Za-z0-9-]|\\[nrtbf])xox[abprs]-[A-Za-z0-9-]{10,}`,
+  `${AFTER_WORD_CHARS}ph[cxs]_[A-Za-z0-9]{20,}`,
+  `${AFTER_WORD_CHARS}dtn_[A-Za-z0-9]{20,}`,
   // JWT: a base64url header that starts `{"` (eyJ), a payload and a signature.
-  /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g,
-];
+  String.raw`${AFTER_KEY_CHARS}eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*`,
+].map((source) => new RegExp(source, 'g'));
 
 /**
- * `name = value`, `name: value`, `"name": "value"`, `Authorization: Bearer value`. The name must
- * end a word (`\b`) so `input_tokens: 12` and `token_count=3` stay. A Bearer/Basic scheme word
- * is kept so the reader still sees what kind of credential was there; the lookahead stops a
- * scheme word itself being taken for the value, which keeps redaction idempotent.
+ * `name = value`, `name: value`, `"name": "value"`, `Authorization: Bearer value`, also with the
+ * quotes escaped (`\"name\": \"value\"`, JSON inside JSON). The name must end a word (`\b`) so
+ * `input_tokens: 12` and `token_count=3` stay. A Bearer/Basic scheme word is kept so the reader
+ * still sees what kind of credential was there; the lookahead stops a scheme word itself being
+ * taken for the value, which keeps redaction idempotent. The value never takes a backslash that
+ * escapes a quote or a backslash, so redacted JSON text stays valid JSON.
  */
 const PAIR_PATTERN = new RegExp(
-  `\\b(\\w*(?:${SENSITIVE_NAME})\\b)(["']?\\s*[:=]\\s*["']?)(?:((?:bearer|basic|token)\\s+)|(?!(?:bearer|basic|token)\\s))([^\\s"'<>,;&}\\]]+)`,
+  String.raw`\b(\w*(?:${SENSITIVE_NAME})\b)((?:\\*["'])?\s*[:=]\s*(?:\\*["'])?)(?:((?:bearer|basic|token)\s+)|(?!(?:bearer|basic|token)\s))((?:[^\s"'<>,;&}\]\\]|\\(?![\\"']))+)`,
   'gi',
 );
 
 /** A bearer token without its header (e.g. quoted from a curl command line). */
-const BEARER_PATTERN = /\b(bearer\s+)[A-Za-z0-9._~+/=-]{16,}/gi;
+const BEARER_PATTERN = new RegExp(String.raw`${AFTER_WORD_CHARS}(bearer\s+)[A-Za-z0-9._~+/=-]{16,}`, 'gi');
 
 /** `scheme://user:password@host`: the password goes, the user stays. */
-const USERINFO_PATTERN = /\b([a-z][a-z0-9+.-]{0,15}:\/\/[^\s/:@]+:)[^\s/@]+@/gi;
+const USERINFO_PATTERN = /\b([a-z][a-z0-9+.-]{0,15}:\/\/[^\s/:@]+:)[^\s/@\\"]+@/gi;
 
 /**
- * A substring every pattern above needs, in one case-insensitive pass: text without any of them
- * (most model prompts and outputs) skips the dozen pattern passes. A superset by construction:
- * each key format's prefix, each sensitive name's stem, `bearer` and `://`.
+ * Substrings the patterns above need, so text without any (most model prompts and outputs)
+ * skips the dozen pattern passes. Supersets by construction: each key format's prefix (case
+ * sensitive, as the key patterns are); a sensitive name followed by its separator, `bearer`
+ * and `://` for the rest.
  */
-const MAY_HOLD_SECRET =
-  /sk-|gh[pousr]_|github_pat_|AKIA|ASIA|AIza|xox[abprs]-|ph[cxs]_|dtn_|eyJ|key|token|secret|passw|authorization|credential|cookie|bearer|:\/\//i;
+const MAY_HOLD_KEY = /sk-|gh[pousr]_|github_pat_|AKIA|ASIA|AIza|xox[abprs]-|ph[cxs]_|dtn_|eyJ/;
+const MAY_HOLD_PAIR = new RegExp(String.raw`(?:${SENSITIVE_NAME})(?:\\*["'])?\s*[:=]|bearer|:\/\/`, 'i');
 
 const SENSITIVE_KEY = new RegExp(`(?:${SENSITIVE_NAME})$`, 'i');
 
@@ -78,18 +90,31 @@ export function isSensitiveKey(key: string): boolean {
 export function redactText(text: string, secrets: readonly string[] = []): string {
   let result = text;
   for (const secret of secrets) {
-    if (secret.length >= MIN_SECRET_LENGTH && result.includes(secret)) {
-      result = result.split(secret).join(REDACTED);
+    if (secret.length < MIN_SECRET_LENGTH) continue;
+    for (const form of secretForms(secret)) {
+      if (result.includes(form)) result = result.split(form).join(REDACTED);
     }
   }
-  if (!MAY_HOLD_SECRET.test(result)) return result;
-  // Pairs first: `Authorization: Bearer eyJ…` then keeps its scheme word.
-  result = result.replace(PAIR_PATTERN, (_match, name: string, separator: string, scheme = '') => {
-    return `${name}${separator}${scheme}${REDACTED}`;
-  });
-  for (const pattern of KEY_PATTERNS) result = result.replace(pattern, REDACTED);
-  result = result.replace(USERINFO_PATTERN, `$1${REDACTED}@`);
-  return result.replace(BEARER_PATTERN, `$1${REDACTED}`);
+  if (MAY_HOLD_PAIR.test(result)) {
+    // Pairs first: `Authorization: Bearer eyJ…` then keeps its scheme word.
+    result = result.replace(PAIR_PATTERN, (_match, name: string, separator: string, scheme = '') => {
+      return `${name}${separator}${scheme}${REDACTED}`;
+    });
+    result = result.replace(USERINFO_PATTERN, `$1${REDACTED}@`);
+    result = result.replace(BEARER_PATTERN, `$1${REDACTED}`);
+  }
+  if (MAY_HOLD_KEY.test(result)) {
+    for (const pattern of KEY_PATTERNS) result = result.replace(pattern, REDACTED);
+  }
+  return result;
+}
+
+/** The secret as written in JSON text, once and twice nested, where JSON escapes it. */
+function secretForms(secret: string): string[] {
+  const once = JSON.stringify(secret).slice(1, -1);
+  if (once === secret) return [secret];
+  // Longest first, so no form is replaced inside a longer one.
+  return [JSON.stringify(once).slice(1, -1), once, secret];
 }
 
 const MAX_DEPTH = 32;

@@ -17,26 +17,59 @@ const AWS = 'AKIAIOSFODNN7EXAMPLE';
 const JWT =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';
 
+/** [what, text holding it, the secret] */
+const CASES: Array<[string, string, string]> = [
+  ['an OpenAI key', `the key is ${OPENAI}.`, OPENAI],
+  ['an Anthropic key', `x-api-key=${ANTHROPIC}`, ANTHROPIC],
+  ['a GitHub token', `clone with ${GITHUB}`, GITHUB],
+  ['an AWS access key id', `aws ${AWS} here`, AWS],
+  ['a JWT', `token ${JWT} end`, JWT],
+  ['a bearer header', 'Authorization: Bearer abc.def-ghi', 'abc.def-ghi'],
+  ['a basic header', 'authorization: Basic dXNlcjpwYXNzd29yZA==', 'dXNlcjpwYXNzd29yZA=='],
+  ['a bare bearer token', 'curl -H "Bearer 0123456789abcdefXYZ"', '0123456789abcdefXYZ'],
+  ['an api_key pair', 'api_key=hunter2hunter2', 'hunter2hunter2'],
+  ['an env line', 'DSPY_LLM_API_KEY=local-secret-value', 'local-secret-value'],
+  ['a JSON password', '{"password": "p@ssw0rd!", "user": "ann"}', 'p@ssw0rd!'],
+  ['a YAML secret', 'client_secret: s3cr3t-value', 's3cr3t-value'],
+  ['an access token', "accessToken='tok-abc-123'", 'tok-abc-123'],
+  ['URL userinfo', 'MLFLOW_TRACKING_URI=https://ann:hunter22@mlflow.example.com/', 'hunter22'],
+];
+
 describe('redactText', () => {
-  it.each([
-    ['an OpenAI key', `the key is ${OPENAI}.`, OPENAI],
-    ['an Anthropic key', `x-api-key=${ANTHROPIC}`, ANTHROPIC],
-    ['a GitHub token', `clone with ${GITHUB}`, GITHUB],
-    ['an AWS access key id', `aws ${AWS} here`, AWS],
-    ['a JWT', `token ${JWT} end`, JWT],
-    ['a bearer header', 'Authorization: Bearer abc.def-ghi', 'abc.def-ghi'],
-    ['a basic header', 'authorization: Basic dXNlcjpwYXNzd29yZA==', 'dXNlcjpwYXNzd29yZA=='],
-    ['a bare bearer token', 'curl -H "Bearer 0123456789abcdefXYZ"', '0123456789abcdefXYZ'],
-    ['an api_key pair', 'api_key=hunter2hunter2', 'hunter2hunter2'],
-    ['an env line', 'DSPY_LLM_API_KEY=local-secret-value', 'local-secret-value'],
-    ['a JSON password', '{"password": "p@ssw0rd!", "user": "ann"}', 'p@ssw0rd!'],
-    ['a YAML secret', 'client_secret: s3cr3t-value', 's3cr3t-value'],
-    ['an access token', "accessToken='tok-abc-123'", 'tok-abc-123'],
-    ['URL userinfo', 'MLFLOW_TRACKING_URI=https://ann:hunter22@mlflow.example.com/', 'hunter22'],
-  ])('removes %s', (_name, text, secret) => {
+  it.each(CASES)('removes %s', (_name, text, secret) => {
     const redacted = redactText(text);
     expect(redacted).not.toContain(secret);
     expect(redacted).toContain(REDACTED);
+  });
+
+  // Span values are redacted as the JSON text they are sent as: quotes arrive escaped (\"),
+  // line breaks as \n, and a value nested in a string is escaped twice.
+  it.each(CASES)(
+    'removes %s from JSON text, at any nesting, and keeps the JSON valid',
+    (_name, text, secret) => {
+      for (const content of [text, `first line\n${text}`, `\t${text}\r\n`, `"${text}"`]) {
+        const value = { messages: [{ role: 'user', content }], nested: JSON.stringify({ content }) };
+        for (const json of [JSON.stringify(value), JSON.stringify(JSON.stringify(value))]) {
+          // Each parse throws if redaction broke the escaping at that level.
+          const outer = JSON.parse(redactText(json));
+          const decoded = typeof outer === 'string' ? JSON.parse(outer) : outer;
+          const texts = [decoded.messages[0].content, JSON.parse(decoded.nested).content];
+          for (const decodedText of texts) {
+            expect(decodedText, json).not.toContain(secret);
+            expect(decodedText, json).toContain(REDACTED);
+          }
+        }
+      }
+    },
+  );
+
+  it('removes configured secrets from JSON text when JSON escapes their characters', () => {
+    const secret = 'pa"ss\\word-with-quote';
+    const json = JSON.stringify({ error: `login failed for ${secret}` });
+    expect(JSON.parse(redactText(json, [secret])).error).toBe(`login failed for ${REDACTED}`);
+    const twice = JSON.stringify(json);
+    expect(JSON.parse(JSON.parse(redactText(twice, [secret]))).error).toBe(`login failed for ${REDACTED}`);
+    expect(redactText(`plain ${secret}`, [secret])).toBe(`plain ${REDACTED}`);
   });
 
   it('keeps the header name and the scheme, so the reader knows what was there', () => {
@@ -76,6 +109,9 @@ describe('redactText', () => {
       'token='.repeat(150_000),
       'x://a:'.repeat(150_000),
       'bearer '.repeat(150_000),
+      '\\nsk-'.repeat(250_000),
+      '\\"password\\": \\"'.repeat(100_000),
+      'api_key=\\n'.repeat(150_000),
       `${'lorem ipsum dolor sit amet '.repeat(40_000)}api_key=${OPENAI}`,
     ];
     for (const input of inputs) {
