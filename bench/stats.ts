@@ -9,6 +9,8 @@ export function percentile(samples: number[], p: number): number {
 
 export const median = (samples: number[]) => percentile(samples, 50);
 
+export const mean = (samples: number[]) => samples.reduce((sum, value) => sum + value, 0) / samples.length;
+
 export function ms(value: number): string {
   return value < 1
     ? `${(value * 1000).toFixed(0)} µs`

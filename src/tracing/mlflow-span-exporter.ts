@@ -8,6 +8,7 @@
 import { type ExportResult, ExportResultCode } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { postBytes } from './post-bytes.js';
 
 export interface MlflowExportTarget {
   /** `{tracking uri}/v1/traces`. */
@@ -33,7 +34,10 @@ export class MlflowSpanExporter implements SpanExporter {
   failed = 0;
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(private readonly gate: MlflowExportGate) {}
+  constructor(
+    private readonly gate: MlflowExportGate,
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
+  ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     const send = this.send(spans).then(done);
@@ -58,20 +62,19 @@ export class MlflowSpanExporter implements SpanExporter {
     const body = ProtobufTraceSerializer.serializeRequest(spans);
     if (!body) return this.fail(spans, 'the spans could not be serialized to OTLP');
     try {
-      const response = await fetch(target.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-protobuf', ...target.headers },
+      const response = await postBytes(
+        target.url,
+        { 'content-type': 'application/x-protobuf', ...target.headers },
         body,
-        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-      });
-      if (!response.ok) {
-        const text = (await response.text().catch(() => '')).slice(0, 300).trim();
+        this.timeoutMs,
+      );
+      if (response.status < 200 || response.status >= 300) {
+        const text = response.text.slice(0, 300).trim();
         return this.fail(
           spans,
           `MLflow answered ${response.status} to OTLP export${text ? `: ${text}` : ''}`,
         );
       }
-      await response.arrayBuffer().catch(() => undefined);
       this.exported += spans.length;
       return { code: ExportResultCode.SUCCESS };
     } catch (error) {
