@@ -117,6 +117,8 @@ export function markError(span: Span, error: unknown): void {
  * (one pass over at most VALUE_CHARS, rather than a deep copy of a possibly huge value).
  */
 export function setJson(span: Span, key: string, value: unknown): void {
+  // With tracing off every span is the no-op one: skip the serializing, not just the storing.
+  if (!span.isRecording()) return;
   try {
     let json = JSON.stringify(value ?? null);
     if (json.length > VALUE_CHARS) json = JSON.stringify(`${json.slice(0, VALUE_CHARS)}… [truncated]`);
