@@ -68,9 +68,12 @@ export class MlflowStatus {
   /** Bumped by `markExportFailure`, so a probe that started before the failure cannot undo it. */
   private generation = 0;
   private autoStartError?: string;
+  /** The tracking URI with credentials masked; computed once, as every turn takes a snapshot. */
+  private readonly displayUri: string;
 
   constructor(options: MlflowStatusOptions) {
     this.options = options;
+    this.displayUri = maskTrackingUri(options.config.trackingUri);
     this.now = options.now ?? Date.now;
     this.client =
       options.client ?? new MlflowClient({ ...options.config, timeoutMs: options.probeTimeoutMs });
@@ -94,7 +97,7 @@ export class MlflowStatus {
       ...(startupError === undefined ? {} : { startupError }),
       ...(problem === undefined ? {} : { problem }),
       ...(experimentId === undefined ? {} : { experimentId }),
-      trackingUri: maskTrackingUri(this.options.config.trackingUri),
+      trackingUri: this.displayUri,
       ...(version === undefined ? {} : { version }),
     };
   }
