@@ -172,12 +172,8 @@ export class KyselyStore implements Store {
     return events.trimEvents(this.context, sessionId, stream, keep);
   }
 
-  appendSpans(spans: SpanRow[]): Promise<void> {
-    return traces.appendSpans(this.context, spans);
-  }
-
-  upsertTrace(trace: TraceRow): Promise<void> {
-    return traces.upsertTrace(this.context, trace);
+  writeSpans(spans: SpanRow[], finished: TraceRow[] = []): Promise<void> {
+    return traces.writeSpans(this.context, spans, finished);
   }
 
   getTrace(traceId: string): Promise<TraceRow | undefined> {

@@ -263,10 +263,11 @@ export interface Store {
   /** Keeps only the newest `keep` frames of the stream. */
   trimEvents(sessionId: string, stream: EventStream, keep: number): Promise<void>;
 
-  /** Batch insert of finished spans; a span id seen twice keeps the first. */
-  appendSpans(spans: SpanRow[]): Promise<void>;
-  /** Insert or replace a trace summary (it is written when the root span ends). */
-  upsertTrace(trace: TraceRow): Promise<void>;
+  /**
+   * One export batch, one transaction: finished spans (a span id seen twice keeps the first)
+   * and the summaries of the traces whose root ended in it (inserted or replaced).
+   */
+  writeSpans(spans: SpanRow[], traces?: TraceRow[]): Promise<void>;
   getTrace(traceId: string): Promise<TraceRow | undefined>;
   /** Newest first. */
   listTraces(sessionId: string, options: { limit: number; cursor?: string }): Promise<Page<TraceRow>>;

@@ -13,13 +13,17 @@ import type { SqliteHandle, StoreContext } from './store-context.js';
 /** Rows per INSERT: 11 parameters a row, well under either dialect's bound-parameter limit. */
 const SPANS_PER_STATEMENT = 500;
 
-/** An exporter may retry a batch it already delivered: the span stored first stays. */
-export async function appendSpans(context: StoreContext, spans: SpanRow[]): Promise<void> {
-  if (spans.length === 0) return;
+/**
+ * One export batch in one transaction: its spans, and the summaries of the traces whose root
+ * it holds. An exporter may retry a batch it already delivered: the span stored first stays,
+ * the summary is replaced.
+ */
+export async function writeSpans(context: StoreContext, spans: SpanRow[], traces: TraceRow[]): Promise<void> {
+  if (spans.length === 0 && traces.length === 0) return;
   const { sqlite } = context;
   if (sqlite) {
     // Hold Kysely's (only) connection so no Kysely transaction is open around ours.
-    await context.db.connection().execute(async () => sqliteStatements(sqlite).appendSpans(spans));
+    await context.db.connection().execute(async () => sqliteStatements(sqlite).writeSpans(spans, traces));
     return;
   }
   const rows = spans.map((span) => ({
@@ -44,16 +48,12 @@ export async function appendSpans(context: StoreContext, spans: SpanRow[]): Prom
         .onConflict((conflict) => conflict.columns(['trace_id', 'span_id']).doNothing())
         .execute();
     }
+    for (const trace of traces) await upsertTrace(trx, trace);
   });
 }
 
-export async function upsertTrace(context: StoreContext, trace: TraceRow): Promise<void> {
-  const { sqlite } = context;
-  if (sqlite) {
-    await context.db.connection().execute(async () => sqliteStatements(sqlite).upsertTrace(trace));
-    return;
-  }
-  await context.db
+async function upsertTrace(db: Kysely<Database>, trace: TraceRow): Promise<void> {
+  await db
     .insertInto('traces')
     .values({
       trace_id: trace.traceId,
@@ -159,8 +159,7 @@ export async function deleteSpansOfSessions(
 }
 
 interface SqliteTraceStatements {
-  appendSpans(spans: SpanRow[]): void;
-  upsertTrace(trace: TraceRow): void;
+  writeSpans(spans: SpanRow[], traces: TraceRow[]): void;
 }
 
 const prepared = new WeakMap<SqliteHandle, SqliteTraceStatements>();
@@ -199,8 +198,30 @@ function sqliteStatements(sqlite: SqliteHandle): SqliteTraceStatements {
     `insert into traces (trace_id, ${columns.join(', ')}) values (?${', ?'.repeat(columns.length)})
      on conflict (trace_id) do update set ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`,
   );
+  const upsertTraceRow = (trace: TraceRow) => {
+    const usage = usageColumns(trace.usage);
+    upsert.run(
+      trace.traceId,
+      trace.sessionId,
+      trace.turnId,
+      trace.workspaceId,
+      trace.userId,
+      trace.name,
+      trace.status,
+      trace.startedAt,
+      trace.durationMs,
+      trace.requestPreview,
+      trace.responsePreview,
+      usage.input_tokens,
+      usage.output_tokens,
+      usage.total_tokens,
+      usage.cost_usd,
+      trace.spanCount,
+    );
+  };
   statements = {
-    appendSpans: sqlite.transaction((spans: SpanRow[]) => {
+    // One transaction: each commit appends its pages to the WAL, which the checkpoint copies again.
+    writeSpans: sqlite.transaction((spans: SpanRow[], traces: TraceRow[]) => {
       for (const span of spans) {
         insertSpan.run(
           span.traceId,
@@ -216,28 +237,8 @@ function sqliteStatements(sqlite: SqliteHandle): SqliteTraceStatements {
           JSON.stringify(span.events),
         );
       }
+      for (const trace of traces) upsertTraceRow(trace);
     }),
-    upsertTrace: (trace: TraceRow) => {
-      const usage = usageColumns(trace.usage);
-      upsert.run(
-        trace.traceId,
-        trace.sessionId,
-        trace.turnId,
-        trace.workspaceId,
-        trace.userId,
-        trace.name,
-        trace.status,
-        trace.startedAt,
-        trace.durationMs,
-        trace.requestPreview,
-        trace.responsePreview,
-        usage.input_tokens,
-        usage.output_tokens,
-        usage.total_tokens,
-        usage.cost_usd,
-        trace.spanCount,
-      );
-    },
   };
   prepared.set(sqlite, statements);
   return statements;

@@ -53,16 +53,17 @@ export class EmbeddedTraceExporter implements SpanExporter {
 
   private async write(spans: ReadableSpan[]): Promise<void> {
     const rows = spans.map(toSpanRow);
-    await this.store.appendSpans(rows);
     for (const row of rows) this.openTraces.set(row.traceId, (this.openTraces.get(row.traceId) ?? 0) + 1);
+    const finished: TraceRow[] = [];
     for (const span of spans) {
       if (span.parentSpanContext) continue;
       const traceId = mlflowId(span.spanContext().traceId);
       const count = this.openTraces.get(traceId) ?? 1;
       this.openTraces.delete(traceId);
-      await this.store.upsertTrace(toTraceRow(span, traceId, count));
+      finished.push(toTraceRow(span, traceId, count));
     }
     if (this.openTraces.size > OPEN_TRACE_LIMIT) this.openTraces.clear();
+    await this.store.writeSpans(rows, finished);
   }
 }
 

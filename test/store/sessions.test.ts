@@ -199,8 +199,10 @@ describeEachStore('store sessions', ({ handle, dialect }) => {
       });
       // Spans first, as the exporter writes them: they reach no session but through the trace.
       const traceId = newTraceId();
-      await store.appendSpans([span(traceId), span(traceId), span(traceId)]);
-      await store.upsertTrace(trace(turn, traceId, { spanCount: 3 }));
+      await store.writeSpans(
+        [span(traceId), span(traceId), span(traceId)],
+        [trace(turn, traceId, { spanCount: 3 })],
+      );
       return { session, turn, runId, documentId: document.id, traceId };
     };
     const old = await owned('old');

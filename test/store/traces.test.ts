@@ -33,7 +33,7 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
     const rootId = newSpanId();
     // Children end (and are exported) first; the root and the trace row come last.
     const child = span(traceId, { parentSpanId: rootId, startUs: 2_000, endUs: 3_000 });
-    await store.appendSpans([child]);
+    await store.writeSpans([child]);
     expect(await store.getTrace(traceId)).toBeUndefined();
     expect(await store.listSpans(traceId)).toEqual([child]);
 
@@ -44,27 +44,39 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
       startUs: 1_000,
       endUs: 9_000,
     });
-    await store.appendSpans([root]);
     const summary = trace(turn, traceId, { spanCount: 2, usage });
-    await store.upsertTrace(summary);
+    await store.writeSpans([root], [summary]);
     expect(await store.getTrace(traceId)).toEqual(summary);
     expect(await store.listSpans(traceId)).toEqual([root, child]);
     expect(await countRows('spans', 'trace_id', traceId)).toBe(2);
     expect(await store.getTrace(newTraceId())).toBeUndefined();
     expect(await store.listSpans(newTraceId())).toEqual([]);
-    await store.appendSpans([]);
+    await store.writeSpans([]);
+  });
+
+  it('writes a batch and its trace summaries in one transaction: all or nothing', async () => {
+    const { store, countRows } = handle();
+    const { turn } = await sessionWithTurn(store);
+    const traceId = newTraceId();
+    const orphan = { ...trace(turn, newTraceId()), sessionId: 'no-such-session' };
+    await expect(store.writeSpans([span(traceId), span(traceId)], [orphan])).rejects.toThrow();
+    expect(await countRows('spans', 'trace_id', traceId)).toBe(0);
+    expect(await store.getTrace(orphan.traceId)).toBeUndefined();
+    await store.writeSpans([span(traceId)], [trace(turn, traceId)]);
+    expect(await countRows('spans', 'trace_id', traceId)).toBe(1);
+    expect(await store.getTrace(traceId)).toMatchObject({ traceId, sessionId: turn.sessionId });
   });
 
   it('keeps the first of a span seen twice, across batches and within one', async () => {
     const { store, countRows } = handle();
     const traceId = newTraceId();
     const first = span(traceId, { name: 'first', startUs: 1 });
-    await store.appendSpans([first]);
+    await store.writeSpans([first]);
     const fresh = span(traceId, { name: 'fresh', startUs: 2 });
     // A retried batch: the stored span stays as it was, the new one in the batch is added.
-    await store.appendSpans([{ ...first, name: 'retried', status: 'ERROR' }, fresh]);
+    await store.writeSpans([{ ...first, name: 'retried', status: 'ERROR' }, fresh]);
     const twice = span(traceId, { name: 'twice, first copy', startUs: 3 });
-    await store.appendSpans([twice, { ...twice, name: 'twice, second copy' }]);
+    await store.writeSpans([twice, { ...twice, name: 'twice, second copy' }]);
     expect((await store.listSpans(traceId)).map((row) => row.name)).toEqual([
       'first',
       'fresh',
@@ -79,7 +91,7 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
     const many = Array.from({ length: 1_234 }, (_, index) =>
       span(traceId, { spanId: index.toString(16).padStart(16, '0'), startUs: 1_000 + index }),
     );
-    await store.appendSpans(many);
+    await store.writeSpans(many);
     expect(await countRows('spans', 'trace_id', traceId)).toBe(1_234);
     expect(await store.listSpans(traceId)).toEqual(many);
   });
@@ -89,8 +101,9 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
     const { turn } = await sessionWithTurn(store);
     const other = await sessionWithTurn(store);
     const traceId = newTraceId();
-    await store.upsertTrace(
-      trace(turn, traceId, { status: 'IN_PROGRESS', durationMs: null, responsePreview: '', spanCount: 0 }),
+    await store.writeSpans(
+      [],
+      [trace(turn, traceId, { status: 'IN_PROGRESS', durationMs: null, responsePreview: '', spanCount: 0 })],
     );
     expect(await store.getTrace(traceId)).toMatchObject({ status: 'IN_PROGRESS', durationMs: null });
     const replaced: TraceRow = {
@@ -108,7 +121,7 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
       usage,
       spanCount: 17,
     };
-    await store.upsertTrace(replaced);
+    await store.writeSpans([], [replaced]);
     expect(await store.getTrace(traceId)).toEqual(replaced);
     expect(await countRows('traces', 'trace_id', traceId)).toBe(1);
     expect((await store.listTraces(turn.sessionId, { limit: 10 })).items).toEqual([]);
@@ -123,10 +136,10 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
     for (let index = 0; index < 7; index++) {
       // Two pairs share a start time, so trace_id has to break the tie.
       const row = trace(turn, newTraceId(), { startedAt: 1_700_000_000_000 + Math.floor(index / 2) });
-      await store.upsertTrace(row);
+      await store.writeSpans([], [row]);
       created.push(row);
     }
-    await store.upsertTrace(trace(elsewhere.turn, newTraceId(), { startedAt: 1_700_000_000_001 }));
+    await store.writeSpans([], [trace(elsewhere.turn, newTraceId(), { startedAt: 1_700_000_000_001 })]);
 
     const seen: TraceRow[] = [];
     let cursor: string | undefined;
@@ -157,9 +170,9 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
     const traceId = newTraceId();
     const at = (startUs: number, spanId: string) => span(traceId, { spanId, startUs, endUs: startUs + 10 });
     const spans = [at(300, 'b'), at(100, 'z'), at(200, 'c'), at(200, 'a'), at(1_700_000_000_000_123, 'y')];
-    await store.appendSpans(spans.slice(0, 2));
-    await store.appendSpans(spans.slice(2));
-    await store.appendSpans([span(newTraceId(), { startUs: 150 })]);
+    await store.writeSpans(spans.slice(0, 2));
+    await store.writeSpans(spans.slice(2));
+    await store.writeSpans([span(newTraceId(), { startUs: 150 })]);
     expect((await store.listSpans(traceId)).map((row) => [row.startUs, row.spanId])).toEqual([
       [100, 'z'],
       [200, 'a'],
@@ -206,7 +219,7 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
       { name: 'empty', timeUs: 2, attributes: {} },
     ];
     const written = span(traceId, { attributes, events, status: 'ERROR', statusMessage: 'échec ❌' });
-    await store.appendSpans([written]);
+    await store.writeSpans([written]);
     const [read] = await store.listSpans(traceId);
     expect(read).toEqual(written);
     // Exactly, key order included: the stored text is JSON.stringify's own output.
@@ -269,8 +282,7 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
       expect(await upgraded.getSession(session.id)).toEqual(await store.getSession(session.id));
 
       const traceId = newTraceId();
-      await upgraded.appendSpans([span(traceId)]);
-      await upgraded.upsertTrace(trace(turn, traceId));
+      await upgraded.writeSpans([span(traceId)], [trace(turn, traceId)]);
       expect((await again.listTraces(session.id, { limit: 5 })).items.map((row) => row.traceId)).toEqual([
         traceId,
       ]);
