@@ -1,7 +1,7 @@
 /**
- * The embedded trace store: span batches as the exporter hands them over, one summary row per
- * trace written when its root span ends, and the reads behind the trace views. Spans arrive
- * before their trace row, so neither write checks the other (see migration 0002).
+ * The embedded trace store: span batches as the exporter hands them over, with the summary row
+ * of each trace whose root span ends in the batch, and the reads behind the trace views. Spans
+ * arrive before their trace row, so neither write checks the other (see migration 0002).
  */
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { decodeListCursor, encodeListCursor } from './list-cursor.js';
