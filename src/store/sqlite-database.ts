@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Sqlite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, type SqliteDatabase as KyselySqliteConnection, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 
 export const SQLITE_FILE_NAME = 'fleet-rlm.db';
@@ -44,8 +44,35 @@ export function createSqliteDatabase(path: string): SqliteDatabase {
     database.close();
     throw error;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return { db, raw: database, stopCheckpoints: inMemory ? async () => {} : startCheckpoints(path) };
+}
+
+/** Prepared statements kept per connection; enough for every query shape the store issues. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query it runs, and preparing is a large share of a query's cost. The
+ * store issues the same few dozen SQL texts over and over, so the connection handed to Kysely
+ * keeps its statements (least recently used out first). Safe because Kysely runs one query at
+ * a time on its single connection, so a statement is never used by two queries at once.
+ */
+function withStatementCache(database: Sqlite.Database): KyselySqliteConnection {
+  const statements = new Map<string, Sqlite.Statement>();
+  return {
+    close: () => database.close(),
+    prepare: (sql: string) => {
+      let statement = statements.get(sql);
+      if (statement) {
+        statements.delete(sql); // re-insert: the Map's order is the recency order
+      } else {
+        statement = database.prepare(sql);
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value!);
+      }
+      statements.set(sql, statement);
+      return statement;
+    },
+  };
 }
 
 function startCheckpoints(path: string): () => Promise<void> {
