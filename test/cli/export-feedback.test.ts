@@ -19,6 +19,7 @@ import { CliError } from '../../src/cli/run-command.js';
 import { loadConfig } from '../../src/config/config.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { ExecutionMode, FeedbackRow, Identity, Store } from '../../src/store/store.js';
+import { type CapturedOutput, captureProcessOutput } from '../support/capture-output.js';
 
 const ADA: Identity = { workspaceId: 'acme', userId: 'ada' };
 const BOB: Identity = { workspaceId: 'acme', userId: 'bob' };
@@ -29,8 +30,7 @@ const at = (iso: string) => Date.parse(iso);
 let dataDir: string;
 let envFile: string;
 let store: Store;
-let stdout: string;
-let stderr: string;
+let captured: CapturedOutput;
 let sessions: { ada: string; bob: string; cy: string };
 
 beforeEach(async () => {
@@ -46,16 +46,7 @@ beforeEach(async () => {
     bob: (await store.createSession(BOB)).id,
     cy: (await store.createSession(CY)).id,
   };
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
+  captured = captureProcessOutput();
 });
 
 afterEach(async () => {
@@ -260,7 +251,7 @@ function jsonl(...feedbackIds: string[]): string {
 async function exportFeedback(...args: string[]): Promise<void> {
   const program = new Command('fleet-rlm').exitOverride().configureOutput({
     writeErr: (text) => {
-      stderr += text;
+      captured.stderr += text;
     },
   });
   registerExportFeedbackCommand(program);
@@ -269,7 +260,7 @@ async function exportFeedback(...args: string[]): Promise<void> {
 
 /** The `turn_id`s of the JSONL on stdout, in order. */
 function exportedTurns(): string[] {
-  return stdout
+  return captured.stdout
     .split('\n')
     .filter(Boolean)
     .map((line) => (JSON.parse(line) as { turn_id: string }).turn_id);
@@ -280,10 +271,10 @@ describe('fleet-rlm export-feedback', () => {
     await seed();
     await exportFeedback();
     // turn-1's latest label wins (correct, "actually fine"); turn-5 has no feedback.
-    expect(stdout).toBe(jsonl('fb-2', 'fb-3', 'fb-4', 'fb-5'));
-    expect(stderr).toBe('exported 4 labeled turn(s) (2 correct, 2 incorrect) to stdout\n');
+    expect(captured.stdout).toBe(jsonl('fb-2', 'fb-3', 'fb-4', 'fb-5'));
+    expect(captured.stderr).toBe('exported 4 labeled turn(s) (2 correct, 2 incorrect) to stdout\n');
     // The keys in the documented order, snake_case.
-    expect(Object.keys(JSON.parse(stdout.split('\n')[0]!))).toEqual([
+    expect(Object.keys(JSON.parse(captured.stdout.split('\n')[0]!))).toEqual([
       'turn_id',
       'session_id',
       'trace_id',
@@ -303,19 +294,21 @@ describe('fleet-rlm export-feedback', () => {
   it('--latest-only is the default; --all keeps every feedback; the two conflict', async () => {
     await seed();
     await exportFeedback('--latest-only');
-    expect(stdout).toBe(jsonl('fb-2', 'fb-3', 'fb-4', 'fb-5'));
-    stdout = '';
-    stderr = '';
+    expect(captured.stdout).toBe(jsonl('fb-2', 'fb-3', 'fb-4', 'fb-5'));
+    captured.stdout = '';
+    captured.stderr = '';
     await exportFeedback('--all');
-    expect(stdout).toBe(jsonl('fb-1', 'fb-2', 'fb-3', 'fb-4', 'fb-5'));
-    expect(stderr).toBe('exported 5 feedback record(s) on 4 turn(s) (2 correct, 3 incorrect) to stdout\n');
-    stdout = '';
-    stderr = '';
+    expect(captured.stdout).toBe(jsonl('fb-1', 'fb-2', 'fb-3', 'fb-4', 'fb-5'));
+    expect(captured.stderr).toBe(
+      'exported 5 feedback record(s) on 4 turn(s) (2 correct, 3 incorrect) to stdout\n',
+    );
+    captured.stdout = '';
+    captured.stderr = '';
     await expect(exportFeedback('--all', '--latest-only')).rejects.toMatchObject({
       code: 'commander.conflictingOption',
     });
-    expect(stderr).toMatch(/'--latest-only' cannot be used with option '--all'/);
-    expect(stdout).toBe('');
+    expect(captured.stderr).toMatch(/'--latest-only' cannot be used with option '--all'/);
+    expect(captured.stdout).toBe('');
   });
 
   it('filters by workspace, user, time and verdict, and combines the filters', async () => {
@@ -362,20 +355,22 @@ describe('fleet-rlm export-feedback', () => {
       [['--workspace', 'acme', '--user', 'cy'], []],
     ];
     for (const [args, turns] of cases) {
-      stdout = '';
+      captured.stdout = '';
       await exportFeedback(...args);
       expect({ args, turns: exportedTurns() }).toEqual({ args, turns });
     }
-    stdout = '';
-    stderr = '';
+    captured.stdout = '';
+    captured.stderr = '';
     await exportFeedback('--only', 'incorrect', '--all', '--user', 'ada');
-    expect(stdout).toBe(jsonl('fb-1', 'fb-3'));
-    expect(stderr).toBe('exported 2 feedback record(s) on 2 turn(s) (0 correct, 2 incorrect) to stdout\n');
-    stdout = '';
-    stderr = '';
+    expect(captured.stdout).toBe(jsonl('fb-1', 'fb-3'));
+    expect(captured.stderr).toBe(
+      'exported 2 feedback record(s) on 2 turn(s) (0 correct, 2 incorrect) to stdout\n',
+    );
+    captured.stdout = '';
+    captured.stderr = '';
     await exportFeedback('--since', '2030-01-01');
-    expect(stdout).toBe('');
-    expect(stderr).toBe('exported 0 labeled turn(s) (0 correct, 0 incorrect) to stdout\n');
+    expect(captured.stdout).toBe('');
+    expect(captured.stderr).toBe('exported 0 labeled turn(s) (0 correct, 0 incorrect) to stdout\n');
   });
 
   it('--output replaces the file by a rename: a new file, nothing on stdout, no temp file left', async () => {
@@ -390,14 +385,14 @@ describe('fleet-rlm export-feedback', () => {
     expect(readFileSync(output, 'utf8')).toBe(jsonl('fb-2', 'fb-3', 'fb-4'));
     expect(readFileSync(join(outDir, 'previous.jsonl'), 'utf8')).toBe('old dataset\n');
     expect(readdirSync(outDir).sort()).toEqual(['feedback.jsonl', 'previous.jsonl']);
-    expect(stdout).toBe('');
-    expect(stderr).toBe(`exported 3 labeled turn(s) (2 correct, 1 incorrect) to ${output}\n`);
+    expect(captured.stdout).toBe('');
+    expect(captured.stderr).toBe(`exported 3 labeled turn(s) (2 correct, 1 incorrect) to ${output}\n`);
 
-    // -o - is stdout.
-    stderr = '';
+    // -o - is captured.stdout.
+    captured.stderr = '';
     await exportFeedback('-o', '-', '--user', 'bob');
-    expect(stdout).toBe(jsonl('fb-4'));
-    expect(stderr).toBe('exported 1 labeled turn(s) (1 correct, 0 incorrect) to stdout\n');
+    expect(captured.stdout).toBe(jsonl('fb-4'));
+    expect(captured.stderr).toBe('exported 1 labeled turn(s) (1 correct, 0 incorrect) to stdout\n');
   });
 
   it('fails clearly when the output cannot be written, and leaves no temp file behind', async () => {
@@ -413,8 +408,8 @@ describe('fleet-rlm export-feedback', () => {
     );
     expect(readdirSync(outDir)).toEqual(['feedback.jsonl']);
     expect(readdirSync(join(outDir, 'feedback.jsonl'))).toEqual([]);
-    expect(stdout).toBe('');
-    expect(stderr).toBe('');
+    expect(captured.stdout).toBe('');
+    expect(captured.stderr).toBe('');
   });
 
   it('gives a clear CliError for a bad --since, --only, --workspace or --user', async () => {
@@ -444,7 +439,7 @@ describe('fleet-rlm export-feedback', () => {
       expect(error).toBeInstanceOf(CliError);
       expect({ args, message: (error as CliError).message }).toEqual({ args, message });
     }
-    expect(stdout).toBe('');
+    expect(captured.stdout).toBe('');
   });
 
   it('reads --since as a date at midnight UTC, or a date-time in UTC unless it has a zone', () => {
@@ -474,16 +469,16 @@ describe('fleet-rlm export-feedback', () => {
       database.close();
     }
     await exportFeedback();
-    expect(stdout).toBe(jsonl('fb-2', 'fb-5'));
-    expect(stderr).toBe(
+    expect(captured.stdout).toBe(jsonl('fb-2', 'fb-5'));
+    expect(captured.stderr).toBe(
       'exported 2 labeled turn(s) (1 correct, 1 incorrect) to stdout; skipped 1 turn(s) that no longer exist (purged)\n',
     );
     // A filter that leaves the missing turn out does not count it.
-    stdout = '';
-    stderr = '';
+    captured.stdout = '';
+    captured.stderr = '';
     await exportFeedback('--only', 'correct');
-    expect(stdout).toBe(jsonl('fb-2'));
-    expect(stderr).toBe('exported 1 labeled turn(s) (1 correct, 0 incorrect) to stdout\n');
+    expect(captured.stdout).toBe(jsonl('fb-2'));
+    expect(captured.stderr).toBe('exported 1 labeled turn(s) (1 correct, 0 incorrect) to stdout\n');
   });
 
   it('refuses a data directory without a database instead of creating one', async () => {
@@ -507,7 +502,7 @@ describe('fleet-rlm export-feedback', () => {
     envFile = join(dataDir, 'data.env');
     writeFileSync(envFile, `FLEET_DATA_DIR=${dataDir}\n`);
     await exportFeedback('--user', 'cy');
-    expect(stdout).toBe(jsonl('fb-5'));
+    expect(captured.stdout).toBe(jsonl('fb-5'));
   });
 });
 

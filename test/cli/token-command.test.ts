@@ -11,6 +11,7 @@ import { jwtVerify } from 'jose';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { registerTokenCommand } from '../../src/cli/token-command.js';
 import { Authenticator } from '../../src/server/auth/authenticator.js';
+import { type CapturedOutput, captureProcessOutput } from '../support/capture-output.js';
 
 const SECRET = 'token-command-test-secret-0123456789abcdef';
 const AUTH_VARIABLES = [
@@ -23,21 +24,11 @@ const AUTH_VARIABLES = [
   'AUTH_REQUIRED',
 ];
 
-let stdout: string;
-let stderr: string;
+let captured: CapturedOutput;
 let envFile: string;
 
 beforeEach(() => {
-  stdout = '';
-  stderr = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout += String(chunk);
-    return true;
-  });
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr += String(chunk);
-    return true;
-  });
+  captured = captureProcessOutput();
   // Only what each test sets may reach loadConfig: the developer's own shell must not.
   for (const name of AUTH_VARIABLES) vi.stubEnv(name, undefined);
   envFile = join(mkdtempSync(join(tmpdir(), 'fleet-token-')), '.env');
@@ -52,7 +43,7 @@ afterEach(() => {
 async function token(...args: string[]): Promise<void> {
   const program = new Command('fleet-rlm').exitOverride().configureOutput({
     writeErr: (text) => {
-      stderr += text;
+      captured.stderr += text;
     },
   });
   registerTokenCommand(program);
@@ -66,9 +57,9 @@ describe('fleet-rlm token', () => {
     vi.stubEnv('DEV_JWT_SECRET', SECRET);
     const before = Math.floor(Date.now() / 1000);
     await token('--workspace', 'acme', '--user', 'ada', '--email', 'ada@acme.test', '--name', 'Ada L');
-    expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
-    expect(stderr).toBe('');
-    const { payload, protectedHeader } = await jwtVerify(stdout.trim(), secretKey(SECRET));
+    expect(captured.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(captured.stderr).toBe('');
+    const { payload, protectedHeader } = await jwtVerify(captured.stdout.trim(), secretKey(SECRET));
     expect(protectedHeader.alg).toBe('HS256');
     expect(payload).toMatchObject({
       tid: 'acme',
@@ -87,20 +78,20 @@ describe('fleet-rlm token', () => {
       allowQueryTokens: false,
       defaultWorkspaceId: 'default',
       defaultUserId: 'anonymous',
-    }).authenticate({ authorization: `Bearer ${stdout.trim()}` });
+    }).authenticate({ authorization: `Bearer ${captured.stdout.trim()}` });
     expect(context).toMatchObject({ authenticated: true, identity: { workspaceId: 'acme', userId: 'ada' } });
   });
 
   it('reads the secret from the env file, takes --expires and the short flags', async () => {
     writeFileSync(envFile, `DEV_JWT_SECRET=${SECRET}-from-file\n`);
     await token('-w', 'acme', '-u', 'bob', '--expires', '90m');
-    const { payload } = await jwtVerify(stdout.trim(), secretKey(`${SECRET}-from-file`));
+    const { payload } = await jwtVerify(captured.stdout.trim(), secretKey(`${SECRET}-from-file`));
     expect(payload.exp! - payload.iat!).toBe(90 * 60);
     expect(payload.email).toBeUndefined();
 
-    stdout = '';
+    captured.stdout = '';
     await token('-w', 'acme', '-u', 'bob', '--expires', '3600');
-    const plain = await jwtVerify(stdout.trim(), secretKey(`${SECRET}-from-file`));
+    const plain = await jwtVerify(captured.stdout.trim(), secretKey(`${SECRET}-from-file`));
     expect(plain.payload.exp! - plain.payload.iat!).toBe(3600);
   });
 
@@ -109,7 +100,7 @@ describe('fleet-rlm token', () => {
     vi.stubEnv('AUTH_AUDIENCE', 'fleet');
     vi.stubEnv('AUTH_ISSUER', 'https://dev.local/{tenantid}');
     await token('-w', 'acme', '-u', 'ada');
-    const { payload } = await jwtVerify(stdout.trim(), secretKey(SECRET), {
+    const { payload } = await jwtVerify(captured.stdout.trim(), secretKey(SECRET), {
       audience: 'fleet',
       issuer: 'https://dev.local/acme',
     });
@@ -118,8 +109,8 @@ describe('fleet-rlm token', () => {
 
   it('warns on stderr when the secret is the default', async () => {
     await token('-w', 'acme', '-u', 'ada');
-    expect(stderr).toMatch(/warning: DEV_JWT_SECRET is the default 'change-me'/);
-    await expect(jwtVerify(stdout.trim(), secretKey('change-me'))).resolves.toBeDefined();
+    expect(captured.stderr).toMatch(/warning: DEV_JWT_SECRET is the default 'change-me'/);
+    await expect(jwtVerify(captured.stdout.trim(), secretKey('change-me'))).resolves.toBeDefined();
   });
 
   it('refuses when AUTH_JWKS_URL is configured', async () => {
@@ -128,7 +119,7 @@ describe('fleet-rlm token', () => {
     const failure = token('-w', 'acme', '-u', 'ada');
     await expect(failure).rejects.toMatchObject({ exitCode: 1 });
     await expect(failure).rejects.toThrow(/AUTH_JWKS_URL is set.*would reject a dev token/);
-    expect(stdout).toBe('');
+    expect(captured.stdout).toBe('');
   });
 
   it('rejects ids the server would refuse, bad lifetimes and missing flags', async () => {
@@ -136,7 +127,7 @@ describe('fleet-rlm token', () => {
     await expect(token('-w', 'acme', '-u', '../root')).rejects.toMatchObject({
       code: 'commander.invalidArgument',
     });
-    expect(stderr).toMatch(/may only contain letters/);
+    expect(captured.stderr).toMatch(/may only contain letters/);
     await expect(token('-w', 'acme', '-u', 'ada', '--expires', 'soon')).rejects.toMatchObject({
       code: 'commander.invalidArgument',
     });
@@ -146,6 +137,6 @@ describe('fleet-rlm token', () => {
     await expect(token('-w', 'acme')).rejects.toMatchObject({
       code: 'commander.missingMandatoryOptionValue',
     });
-    expect(stdout).toBe('');
+    expect(captured.stdout).toBe('');
   });
 });
