@@ -32,6 +32,14 @@ export async function addTurn(
   });
 }
 
+/** A new identity with a session holding one turn. */
+export async function sessionWithTurn(store: Store, fields: Parameters<typeof addTurn>[3] = {}) {
+  const identity = newIdentity();
+  const session = await store.createSession(identity);
+  const turn = await addTurn(store, session.id, identity, fields);
+  return { identity, session, turn };
+}
+
 export function step(turn: TurnRow, runId: string, fields: Partial<StepRow> = {}): StepRow {
   return {
     id: randomUUID(),

@@ -5,17 +5,10 @@ import { InvalidCursorError } from '../../src/store/list-cursor.js';
 import { storeMigrations } from '../../src/store/migrations/migrate.js';
 import type { Database } from '../../src/store/schema.js';
 import type { SpanRow, Store, TraceRow } from '../../src/store/store.js';
-import { addTurn, newIdentity, newSpanId, newTraceId, span, trace } from './fixtures.js';
+import { newSpanId, newTraceId, sessionWithTurn, span, trace } from './fixtures.js';
 import { describeEachStore } from './store-targets.js';
 
 const usage = { inputTokens: 1200, outputTokens: 345, totalTokens: 1545, costUsd: 0.012345 };
-
-async function sessionWithTurn(store: Store) {
-  const identity = newIdentity();
-  const session = await store.createSession(identity);
-  const turn = await addTurn(store, session.id, identity, { userMessage: 'what is 6 × 7?' });
-  return { identity, session, turn };
-}
 
 /** Whether `table` exists, asked with a query that reads no rows. */
 async function hasTable(db: Kysely<Database>, table: string): Promise<boolean> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { DuplicateTurnError } from '../../src/store/store.js';
-import { addTurn, newIdentity, step } from './fixtures.js';
+import { addTurn, newIdentity, sessionWithTurn, step } from './fixtures.js';
 import { describeEachStore } from './store-targets.js';
 
 const usage = { inputTokens: 1200, outputTokens: 345, totalTokens: 1545, costUsd: 0.012345 };
@@ -159,9 +159,7 @@ describeEachStore('store turns, runs, steps and feedback', ({ handle }) => {
 
   it('records runs and finishes them', async () => {
     const { store } = handle();
-    const identity = newIdentity();
-    const session = await store.createSession(identity);
-    const turn = await addTurn(store, session.id, identity);
+    const { session, turn } = await sessionWithTurn(store);
     const base = { turnId: turn.id, sessionId: session.id, model: 'openai/gpt-4.1-mini' };
     await store.createRun({
       ...base,
@@ -221,9 +219,7 @@ describeEachStore('store turns, runs, steps and feedback', ({ handle }) => {
 
   it('appends steps in batches, keeps their order and JSON payloads', async () => {
     const { store } = handle();
-    const identity = newIdentity();
-    const session = await store.createSession(identity);
-    const turn = await addTurn(store, session.id, identity);
+    const { turn } = await sessionWithTurn(store);
     const nested = {
       messages: [{ role: 'user', content: 'Größe? 🐍 "quoted" \\ \u0000 \n end' }],
       options: { temperature: 0.2, tools: ['a', 'b'], nested: { deep: [1, [2, [3, null]]], flag: false } },
@@ -254,9 +250,7 @@ describeEachStore('store turns, runs, steps and feedback', ({ handle }) => {
 
   it('writes a batch of steps all or nothing', async () => {
     const { store } = handle();
-    const identity = newIdentity();
-    const session = await store.createSession(identity);
-    const turn = await addTurn(store, session.id, identity);
+    const { turn } = await sessionWithTurn(store);
     const kept = step(turn, 'r');
     await store.appendSteps([kept]);
     await expect(store.appendSteps([step(turn, 'r'), { ...kept }])).rejects.toThrow();
@@ -265,9 +259,7 @@ describeEachStore('store turns, runs, steps and feedback', ({ handle }) => {
 
   it('stores feedback and finds it by turn or trace', async () => {
     const { store } = handle();
-    const identity = newIdentity();
-    const session = await store.createSession(identity);
-    const turn = await addTurn(store, session.id, identity);
+    const { identity, session, turn } = await sessionWithTurn(store);
     const other = await addTurn(store, session.id, identity);
     const good = {
       id: randomUUID(),
