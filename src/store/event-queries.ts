@@ -5,7 +5,7 @@
  */
 import { toEventRow, toJson } from './rows.js';
 import type { EventRow, EventStream } from './store.js';
-import type { SqliteHandle, StoreContext } from './store-context.js';
+import { onRawSqlite, type SqliteHandle, type StoreContext } from './store-context.js';
 
 /** Rows per INSERT: 6 parameters a row stays far below either dialect's parameter limit. */
 const EVENTS_PER_STATEMENT = 1000;
@@ -14,8 +14,7 @@ export async function appendEvents(context: StoreContext, events: EventRow[]): P
   if (events.length === 0) return;
   const { sqlite } = context;
   if (sqlite) {
-    // Hold Kysely's (only) connection so no Kysely transaction is open around ours.
-    await context.db.connection().execute(async () => insertEventsSqlite(sqlite, events));
+    await onRawSqlite(context, sqlite, (raw) => insertEventsSqlite(raw, events));
     return;
   }
   const rows = events.map((event) => ({

@@ -15,3 +15,15 @@ export interface StoreContext {
    */
   readonly sqlite?: SqliteHandle;
 }
+
+/**
+ * Runs `write` on the raw SQLite connection while holding Kysely's only connection, so no
+ * Kysely transaction is open around it (the fast paths open their own).
+ */
+export function onRawSqlite<T>(
+  context: StoreContext,
+  sqlite: SqliteHandle,
+  write: (sqlite: SqliteHandle) => T,
+): Promise<T> {
+  return context.db.connection().execute(async () => write(sqlite));
+}

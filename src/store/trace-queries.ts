@@ -8,7 +8,7 @@ import { decodeListCursor, encodeListCursor } from './list-cursor.js';
 import { toSpanRow, toTraceRow, usageColumns } from './rows.js';
 import type { Database } from './schema.js';
 import type { Page, SpanRow, TraceRow } from './store.js';
-import type { SqliteHandle, StoreContext } from './store-context.js';
+import { onRawSqlite, type SqliteHandle, type StoreContext } from './store-context.js';
 
 /** Rows per INSERT: 11 parameters a row, well under either dialect's bound-parameter limit. */
 const SPANS_PER_STATEMENT = 500;
@@ -22,8 +22,7 @@ export async function writeSpans(context: StoreContext, spans: SpanRow[], traces
   if (spans.length === 0 && traces.length === 0) return;
   const { sqlite } = context;
   if (sqlite) {
-    // Hold Kysely's (only) connection so no Kysely transaction is open around ours.
-    await context.db.connection().execute(async () => sqliteStatements(sqlite).writeSpans(spans, traces));
+    await onRawSqlite(context, sqlite, (raw) => sqliteStatements(raw).writeSpans(spans, traces));
     return;
   }
   const rows = spans.map((span) => ({
