@@ -109,12 +109,22 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
   return result;
 }
 
-/** The secret as written in JSON text, once and twice nested, where JSON escapes it. */
+/**
+ * The secret as written in JSON text, once and twice nested, where JSON escapes it. Kept per
+ * secret: redaction runs on every span value, and the configured secrets are a handful.
+ */
+const formsBySecret = new Map<string, string[]>();
+const MAX_REMEMBERED_SECRETS = 64;
+
 function secretForms(secret: string): string[] {
+  let forms = formsBySecret.get(secret);
+  if (forms) return forms;
   const once = JSON.stringify(secret).slice(1, -1);
-  if (once === secret) return [secret];
   // Longest first, so no form is replaced inside a longer one.
-  return [JSON.stringify(once).slice(1, -1), once, secret];
+  forms = once === secret ? [secret] : [JSON.stringify(once).slice(1, -1), once, secret];
+  if (formsBySecret.size >= MAX_REMEMBERED_SECRETS) formsBySecret.clear();
+  formsBySecret.set(secret, forms);
+  return forms;
 }
 
 const MAX_DEPTH = 32;
