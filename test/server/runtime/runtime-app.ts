@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { PosthogObserver } from '../../../src/analytics/posthog-observer.js';
 import { type Config, type Env, loadConfig } from '../../../src/config/config.js';
 import { AiSdkLmClient } from '../../../src/lm/ai-sdk-client.js';
@@ -19,6 +20,7 @@ import { runtimeRoutes } from '../../../src/server/routes/runtime-routes.js';
 import type { MlflowStatus, RuntimeSources } from '../../../src/server/runtime/runtime-sources.js';
 import { RuntimeTestCache } from '../../../src/server/runtime/runtime-test-cache.js';
 import { fleetMetrics } from '../../../src/tracing/metrics.js';
+import { ScriptedLmServer } from '../../support/scripted-lm-server.js';
 
 export interface RuntimeApp {
   app: FastifyInstance;
@@ -113,6 +115,39 @@ export async function startRuntimeApp(options: RuntimeAppOptions): Promise<Runti
       await app.close();
       await pool.shutdown();
       await posthog.shutdown();
+    },
+  };
+}
+
+export interface RuntimeApps {
+  /** The file's scripted model server (set once the file's `beforeAll` ran). */
+  readonly lm: ScriptedLmServer;
+  /** Starts an app, closed after the test (the latest one, as each test starts one at a time). */
+  start(options: RuntimeAppOptions): Promise<RuntimeApp>;
+}
+
+/** The hooks a runtime test file needs: one scripted model server, and each test's app closed after it. */
+export function useRuntimeApps(): RuntimeApps {
+  let lm: ScriptedLmServer | undefined;
+  let current: RuntimeApp | undefined;
+  beforeAll(async () => {
+    lm = await ScriptedLmServer.start();
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  afterAll(async () => {
+    await lm?.close();
+  });
+  return {
+    get lm() {
+      if (!lm) throw new Error('the scripted model server starts in beforeAll');
+      return lm;
+    },
+    async start(options) {
+      current = await startRuntimeApp(options);
+      return current;
     },
   };
 }

@@ -5,45 +5,31 @@
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, type Env } from '../../../src/config/config.js';
 import type { SettingsPatchResult, SettingsSnapshot } from '../../../src/contract/runtime-schemas.js';
 import { applyEnvLines, formatEnvLine } from '../../../src/server/runtime/env-file.js';
 import { maskSecret } from '../../../src/server/runtime/settings-catalog.js';
-import { ScriptedLmServer } from '../../support/scripted-lm-server.js';
-import { type RuntimeApp, startRuntimeApp } from './runtime-app.js';
+import { type RuntimeApp, useRuntimeApps } from './runtime-app.js';
 
 const KEY = 'sk-test-planted-settings-key-0123456789';
 
-let lm: ScriptedLmServer;
-let current: RuntimeApp | undefined;
-
-beforeAll(async () => {
-  lm = await ScriptedLmServer.start();
-});
-afterEach(async () => {
-  await current?.close();
-  current = undefined;
-});
-afterAll(async () => {
-  await lm?.close();
-});
+const apps = useRuntimeApps();
 
 async function start(
   env: Env = {},
   extra: { processEnv?: Env; reload?: (env: Env) => void } = {},
 ): Promise<RuntimeApp> {
-  current = await startRuntimeApp({
+  return apps.start({
     env: {
       DSPY_LM_MODEL: 'openai/planner',
-      DSPY_LM_API_BASE: lm.baseUrl,
+      DSPY_LM_API_BASE: apps.lm.baseUrl,
       DSPY_LLM_API_KEY: KEY,
       DAYTONA_API_KEY: 'abc',
       ...env,
     },
     ...extra,
   });
-  return current;
 }
 
 async function snapshot(app: RuntimeApp): Promise<SettingsSnapshot> {
@@ -89,7 +75,7 @@ describe('GET /api/v1/runtime/settings', () => {
     expect(body.masked_values).toEqual({ DSPY_LLM_API_KEY: 'sk-...89', DAYTONA_API_KEY: '***' });
     expect(body.values).toMatchObject({
       DSPY_LM_MODEL: 'openai/planner',
-      DSPY_LM_API_BASE: lm.baseUrl,
+      DSPY_LM_API_BASE: apps.lm.baseUrl,
       DSPY_LM_MAX_TOKENS: '',
       DSPY_LLM_API_KEY: 'sk-...89',
       DAYTONA_API_KEY: '***',
@@ -245,7 +231,7 @@ describe('PATCH /api/v1/runtime/settings', () => {
 
   it('clears the cached LM test, which said nothing about the new settings', async () => {
     const app = await start();
-    lm.script([{ model: 'planner', reply: 'OK' }]);
+    apps.lm.script([{ model: 'planner', reply: 'OK' }]);
     await app.app.inject({ method: 'POST', url: '/api/v1/runtime/tests/lm' });
     expect(app.tests.get('lm')?.ok).toBe(true);
     await patch(app, { DAYTONA_TARGET: 'us' });

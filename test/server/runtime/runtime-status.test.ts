@@ -2,37 +2,23 @@
  * `GET /api/v1/runtime/status` and the connectivity tests over HTTP, with a real model client
  * talking to the scripted OpenAI-compatible server.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ConnectivityTest, RuntimeStatus } from '../../../src/contract/runtime-schemas.js';
-import { ScriptedLmServer } from '../../support/scripted-lm-server.js';
-import { type RuntimeApp, startRuntimeApp } from './runtime-app.js';
+import { type RuntimeApp, useRuntimeApps } from './runtime-app.js';
 
 const KEY = 'sk-test-planted-runtime-key-0123456789';
 
-let lm: ScriptedLmServer;
-let current: RuntimeApp | undefined;
-
-beforeAll(async () => {
-  lm = await ScriptedLmServer.start();
-});
-afterEach(async () => {
-  await current?.close();
-  current = undefined;
-});
-afterAll(async () => {
-  await lm?.close();
-});
+const apps = useRuntimeApps();
 
 async function start(env: Record<string, string>, testTimeoutMs?: number): Promise<RuntimeApp> {
-  current = await startRuntimeApp({ env, testTimeoutMs });
-  return current;
+  return apps.start({ env, testTimeoutMs });
 }
 
 function configured(extra: Record<string, string> = {}): Record<string, string> {
   return {
     DSPY_LM_MODEL: 'openai/planner',
     DSPY_DELEGATE_LM_MODEL: 'openai/delegate',
-    DSPY_LM_API_BASE: lm.baseUrl,
+    DSPY_LM_API_BASE: apps.lm.baseUrl,
     DSPY_LLM_API_KEY: KEY,
     ...extra,
   };
@@ -96,7 +82,7 @@ describe('GET /api/v1/runtime/status', () => {
       'Run POST /api/v1/runtime/tests/lm to check the planner model end to end',
     ]);
 
-    lm.script([{ model: 'planner', reply: 'OK' }]);
+    apps.lm.script([{ model: 'planner', reply: 'OK' }]);
     const result = await test(app, 'lm');
     const after = await status(app);
     expect(after.ready).toBe(true);
@@ -137,7 +123,7 @@ describe('GET /api/v1/runtime/status', () => {
 describe('POST /api/v1/runtime/tests/lm', () => {
   it('makes a planner round trip and reports latency and an output preview', async () => {
     const app = await start(configured());
-    lm.script([{ model: 'planner', reply: { text: 'OK', delayMs: 30 } }]);
+    apps.lm.script([{ model: 'planner', reply: { text: 'OK', delayMs: 30 } }]);
     const result = await test(app, 'lm');
     expect(result).toMatchObject({
       kind: 'lm',
@@ -154,14 +140,14 @@ describe('POST /api/v1/runtime/tests/lm', () => {
       { name: 'model_parses', ok: true, detail: 'provider openai, model planner' },
       { name: 'api_key_set', ok: true, detail: 'DSPY_LLM_API_KEY is set' },
     ]);
-    const [request] = lm.requests;
+    const [request] = apps.lm.requests;
     expect(request?.messages).toEqual([{ role: 'user', content: 'Reply with exactly OK' }]);
     expect(request?.headers.authorization).toBe(`Bearer ${KEY}`);
   });
 
   it('reports a rejected key without ever showing it, with guidance, cached into status', async () => {
     const app = await start(configured());
-    lm.script([
+    apps.lm.script([
       {
         model: 'planner',
         reply: {
@@ -190,7 +176,7 @@ describe('POST /api/v1/runtime/tests/lm', () => {
 
   it('times out under its own short timeout', async () => {
     const app = await start(configured(), 300);
-    lm.script([{ model: 'planner', reply: { hang: true } }]);
+    apps.lm.script([{ model: 'planner', reply: { hang: true } }]);
     const result = await test(app, 'lm');
     expect(result).toMatchObject({ ok: false, preflight_ok: true });
     expect(result.error).toMatch(/did not answer within 300 ms/);
@@ -198,7 +184,7 @@ describe('POST /api/v1/runtime/tests/lm', () => {
   });
 
   it('stops at the preflight when the model or key is missing, without calling anything', async () => {
-    lm.script([]);
+    apps.lm.script([]);
     const app = await start({ DSPY_LM_MODEL: 'openai/gpt-4.1-mini' });
     const result = await test(app, 'lm');
     expect(result).toMatchObject({
@@ -209,18 +195,18 @@ describe('POST /api/v1/runtime/tests/lm', () => {
     });
     expect(result.checks.find((check) => check.name === 'api_key_set')).toMatchObject({ ok: false });
     expect(result.guidance).toEqual([expect.stringMatching(/^Set DSPY_LLM_API_KEY to your openai API key/)]);
-    await current?.close();
+    await app.close();
 
     const unparsable = await start({ DSPY_LM_MODEL: 'gpt-4.1-mini' });
     const bad = await test(unparsable, 'lm');
     expect(bad.checks.find((check) => check.name === 'model_parses')).toMatchObject({ ok: false });
     expect(bad.guidance[0]).toMatch(/^Fix DSPY_LM_MODEL: model 'gpt-4.1-mini' .*has no provider/);
-    expect(lm.requests).toHaveLength(0);
+    expect(apps.lm.requests).toHaveLength(0);
   });
 
   it('needs no key for a local OpenAI-compatible server', async () => {
-    const app = await start({ DSPY_LM_MODEL: 'openai/planner', DSPY_LM_API_BASE: lm.baseUrl });
-    lm.script([{ model: 'planner', reply: 'OK' }]);
+    const app = await start({ DSPY_LM_MODEL: 'openai/planner', DSPY_LM_API_BASE: apps.lm.baseUrl });
+    apps.lm.script([{ model: 'planner', reply: 'OK' }]);
     const result = await test(app, 'lm');
     expect(result.ok).toBe(true);
     expect(result.checks.at(-1)).toMatchObject({
@@ -272,7 +258,7 @@ describe('POST /api/v1/runtime/tests/daytona', () => {
         DAYTONA_TARGET: 'eu',
       }),
     );
-    lm.script([{ model: 'planner', reply: 'OK' }]);
+    apps.lm.script([{ model: 'planner', reply: 'OK' }]);
     await test(app, 'lm');
     const before = await status(app);
     expect(before.ready).toBe(false);
