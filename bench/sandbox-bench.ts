@@ -132,7 +132,7 @@ export async function benchSessionReady(figures: Figure[]): Promise<void> {
   const lease = await pool.acquire();
   await lease.execute({ context: 'root', code: 'x = 1' });
   const warm = performance.now() - start;
-  await pool.release(lease);
+  await pool.destroy(lease);
   await pool.shutdown();
   figures.push({
     bench: '(f) session sandbox ready',

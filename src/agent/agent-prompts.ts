@@ -2,8 +2,8 @@
  * The chat agent's texts: the planner's system prompt (core memory, documents, the summary of
  * older turns, how to work) and the history summarizer's instructions. Versioned like the RLM's.
  */
+import { effectiveCoreMemory } from '../sessions/core-memory.js';
 import type { DocumentMeta, SessionRow } from '../store/store.js';
-import { effectiveCoreMemory } from './core-memory.js';
 
 export const AGENT_PROMPT_VERSION = 'fleet-agent-prompts/1';
 

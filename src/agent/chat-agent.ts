@@ -12,14 +12,14 @@ import { withLmScope } from '../lm/traced-model.js';
 import { runRlm } from '../rlm/rlm-engine.js';
 import type { RlmBudgets } from '../rlm/rlm-types.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
-import type { ExecutionMode, SessionRow, Store, TurnUsage } from '../store/store.js';
+import type { OwnedSession } from '../sessions/owned-session.js';
+import type { SandboxLease } from '../sessions/session-sandboxes.js';
+import type { ExecutionMode, TurnUsage } from '../store/store.js';
 import { preview } from '../util/text.js';
 import type { AgentEventSink } from './agent-events.js';
 import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';
 import { AgentStepSpans } from './agent-step-spans.js';
 import { conversationHistory } from './history.js';
-import { SessionDocuments } from './session-documents.js';
-import type { SessionSandboxes } from './session-sandboxes.js';
 import { delegationTools } from './tools/delegation-tools.js';
 import { documentTools } from './tools/document-tools.js';
 import { memoryTool } from './tools/memory-tool.js';
@@ -27,18 +27,15 @@ import { pythonTool } from './tools/python-tool.js';
 import type { ToolContext } from './tools/tool-context.js';
 
 export interface ChatAgentDeps {
-  store: Store;
   lm: AiSdkLmClient;
+  /** Lends extra sandboxes to `sub_rlm_batched` (destroyed after use). */
   pool: SandboxPool;
-  sandboxes: SessionSandboxes;
   config: Config;
-  /** Where a session's `load_document` paths live. */
-  workspaceRoot(session: SessionRow): string;
   log(message: string): void;
 }
 
 export interface TurnRequest {
-  session: SessionRow;
+  session: OwnedSession;
   turnId: string;
   turnIndex: number;
   content: string;
@@ -72,16 +69,14 @@ export class ChatAgent {
       usage.totalTokens += extra.totalTokens;
       usage.costUsd += extra.costUsd ?? 0;
     };
-    let lease: ReturnType<SessionSandboxes['use']> | undefined;
+    let lease: Promise<SandboxLease> | undefined;
     const { config } = this.deps;
     const context: ToolContext = {
-      store: this.deps.store,
       session: request.session,
       turnId: request.turnId,
       turnIndex: request.turnIndex,
-      documents: new SessionDocuments(this.deps.store, request.session.id, request.session.activeDocumentId),
       sandbox: async () => {
-        lease ??= this.deps.sandboxes.use(request.session.id, request.signal);
+        lease ??= request.session.useSandbox(request.signal);
         const { sandbox, documents } = await lease;
         return { sandbox, boundDocuments: documents };
       },
@@ -92,7 +87,7 @@ export class ChatAgent {
       documentLimits: {
         ...config.documents,
         maxUploadBytes: config.server.maxUploadBytes,
-        workspaceRoot: this.deps.workspaceRoot(request.session),
+        workspaceRoot: request.session.workspaceRoot,
       },
       signal: request.signal,
       emit: request.emit,
@@ -132,7 +127,6 @@ export class ChatAgent {
     const chat = this.deps.lm.chatModel('planner');
     const { config } = this.deps;
     const history = await conversationHistory({
-      store: this.deps.store,
       lm: this.deps.lm,
       session: request.session,
       config: config.agent,
@@ -148,8 +142,8 @@ export class ChatAgent {
       ...(canDelegate ? delegationTools(context) : {}),
     };
     const system = agentSystemPrompt({
-      session: request.session,
-      documents: await context.documents.list(),
+      session: request.session.row,
+      documents: await context.session.documents.list(),
       maxIterations: config.agent.maxIterations,
       delegationsLeft: config.agent.maxDelegationsPerTurn,
       canDelegate,
@@ -302,8 +296,8 @@ export class ChatAgent {
     request: TurnRequest,
     context: ToolContext,
   ): Promise<{ answer: string; count: number }> {
-    const documents = await context.documents.list();
-    const texts = await Promise.all(documents.map((document) => context.documents.text(document)));
+    const documents = await context.session.documents.list();
+    const texts = await Promise.all(documents.map((document) => context.session.documents.text(document)));
     const input = texts.length === 0 ? request.content : texts.length === 1 ? texts[0]! : texts;
     request.emit({
       type: 'status',

@@ -5,22 +5,23 @@
  */
 import type { AgentConfig } from '../config/config.js';
 import type { LmClient, LmMessage, LmUsage } from '../lm/lm-client.js';
-import type { SessionRow, Store, TurnRow } from '../store/store.js';
+import type { OwnedSession } from '../sessions/owned-session.js';
+import type { TurnRow } from '../store/store.js';
 import { SUMMARY_INSTRUCTIONS } from './agent-prompts.js';
 
 const ANSWER_CHARS = 6000;
 
 export async function conversationHistory(input: {
-  store: Store;
   lm: LmClient;
-  session: SessionRow;
+  session: OwnedSession;
   config: AgentConfig;
   signal: AbortSignal;
   onUsage(usage: LmUsage): void;
   log(message: string): void;
 }): Promise<LmMessage[]> {
-  const { store, session, config } = input;
-  const turns = (await store.listTurns(session.id, { afterIndex: session.summarizedThrough })).filter(
+  const { session, config } = input;
+  const { historySummary, summarizedThrough } = session.row;
+  const turns = (await session.turns({ afterIndex: summarizedThrough })).filter(
     (turn) => turn.status === 'completed' && turn.assistantMessage,
   );
   const overflow = turns.length - config.historyTurns;
@@ -36,17 +37,12 @@ export async function conversationHistory(input: {
           { role: 'system', content: SUMMARY_INSTRUCTIONS },
           {
             role: 'user',
-            content: `Earlier summary:\n${session.historySummary || '(none)'}\n\nTurns to fold in:\n${transcript(folded)}`,
+            content: `Earlier summary:\n${historySummary || '(none)'}\n\nTurns to fold in:\n${transcript(folded)}`,
           },
         ],
       });
       input.onUsage(response.usage);
-      session.historySummary = response.text.trim();
-      session.summarizedThrough = folded.at(-1)!.index;
-      await store.updateSession(session.id, {
-        historySummary: session.historySummary,
-        summarizedThrough: session.summarizedThrough,
-      });
+      await session.saveHistorySummary(response.text.trim(), folded.at(-1)!.index);
     } catch (error) {
       input.log(`summarizing older turns failed (they are left out of the prompt): ${String(error)}`);
     }

@@ -140,7 +140,7 @@ async function runCommand(question: string, flags: RunFlags): Promise<number> {
         onEvent: (event) => progress?.onEvent(event),
       });
     } finally {
-      await pool.release(sandbox);
+      await pool.destroy(sandbox);
     }
   } finally {
     progress?.stop();

@@ -116,6 +116,16 @@ export interface DocumentsConfig {
   urlAllowPrivateNetworks: boolean;
 }
 
+/** Per-user limits, so one person (or one stolen token) cannot take the whole server. */
+export interface QuotaConfig {
+  /** Turns one user may have running at once, over all their sessions. */
+  turnsPerUser: number;
+  /** Sandboxes one user's sessions may hold at once (idle ones included). */
+  sandboxesPerUser: number;
+  /** WebSockets (both kinds together) one user may have open at once. */
+  socketsPerUser: number;
+}
+
 export interface EventsConfig {
   /** Frames a slow subscriber may have queued before it falls back to replay. */
   subscriberQueue: number;
@@ -136,6 +146,7 @@ export interface Config {
   agent: AgentConfig;
   documents: DocumentsConfig;
   events: EventsConfig;
+  quotas: QuotaConfig;
   observability: ObservabilityConfig;
 }
 

@@ -12,7 +12,7 @@ export const DEFAULT_DEV_JWT_SECRET = 'change-me';
 export function readServiceConfig(
   read: EnvReader,
   appEnv: Config['appEnv'],
-): Pick<Config, 'server' | 'auth' | 'database' | 'agent' | 'documents' | 'events'> {
+): Pick<Config, 'server' | 'auth' | 'database' | 'agent' | 'documents' | 'events' | 'quotas'> {
   const local = appEnv === 'local';
   const port = read.int('FLEET_PORT', 8000, 0);
   if (port > 65_535) read.problem(`FLEET_PORT must be a port number (0-65535); got ${port}`);
@@ -61,6 +61,11 @@ export function readServiceConfig(
     events: {
       subscriberQueue: read.int('WS_EXECUTION_MAX_QUEUE', 256, 1),
       replayLimit: read.int('EVENTS_REPLAY_LIMIT', 10_000, 100),
+    },
+    quotas: {
+      turnsPerUser: read.int('USER_MAX_CONCURRENT_TURNS', 3, 1),
+      sandboxesPerUser: read.int('USER_MAX_SANDBOXES', 3, 1),
+      socketsPerUser: read.int('USER_MAX_SOCKETS', 20, 1),
     },
   };
 }

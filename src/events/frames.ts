@@ -166,6 +166,7 @@ export const ERROR_CODES = {
   planner_missing: 'no planner model is configured (DSPY_LM_MODEL)',
   server_shutting_down: 'the server is shutting down and accepts no new turns',
   server_restarted: 'the server restarted while the turn was running',
+  quota_exceeded: 'a per-user limit is reached (turns, sandboxes or sockets); wait or close something',
   turn_failed: 'the turn failed',
   llm_timeout: 'a model call timed out',
   llm_rate_limited: 'the model provider is rate limiting; retry later',

@@ -244,7 +244,7 @@ async function subRlmBatched(
     for (const child of children) if (child) record.children?.push(child.trajectory);
     return answers;
   } finally {
-    await Promise.all(borrowed.map((sandbox) => host.pool?.release(sandbox)));
+    await Promise.all(borrowed.map((sandbox) => host.pool?.destroy(sandbox)));
   }
 }
 

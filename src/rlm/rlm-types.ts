@@ -46,7 +46,8 @@ export interface Termination {
 /** Something that can lend extra sandboxes (for `sub_rlm_batched`), e.g. the SandboxPool. */
 export interface SandboxSource {
   tryAcquire(): Promise<Sandbox> | undefined;
-  release(sandbox: Sandbox): Promise<void>;
+  /** Done with a lent sandbox: it is destroyed, never lent again. */
+  destroy(sandbox: Sandbox): Promise<void>;
 }
 
 /** A host function exposed in the REPL under `name(params...)`. */

@@ -1,11 +1,18 @@
 /**
- * Bounds the sandboxes one process keeps, as DESIGN.md says: a warm pool of started, idle
- * sandboxes (so a new session does not wait for a cold start), a cap on live sandboxes
- * (each Pyodide worker costs 150–250 MB) and idle eviction beyond the warm pool.
+ * Bounds the sandboxes one process keeps, as DESIGN.md says: a warm pool of started, never-used
+ * sandboxes (so a new session does not wait for a cold start), a cap on live sandboxes (each
+ * Pyodide worker costs 150–250 MB) and idle eviction beyond the warm pool.
  *
- * A sandbox is always in exactly one state: starting, idle or leased. "Live" counts all three
- * and never exceeds the cap. Callers that find nothing idle and the cap reached wait in FIFO
- * order; a released sandbox is reset and goes to the first waiter before it goes idle.
+ * Isolation by construction: a sandbox is handed out once. When its lessee is done it is
+ * destroyed, never reset and handed on, because model code can change anything inside a runtime
+ * (modules, builtins, the driver itself) and no reset can be trusted to undo it. The warm pool
+ * therefore only ever holds sandboxes no code has run in.
+ *
+ * A sandbox is always in exactly one state: starting, idle (never used) or leased. "Live" counts
+ * all three and never exceeds the cap. Callers that find nothing idle and the cap reached wait in
+ * FIFO order; a destroyed sandbox's slot goes to a fresh sandbox for the first waiter. When
+ * waiters are left over, the pool asks its reclaimer (the session leases) to give up an idle
+ * lease at once instead of letting callers wait for an idle timer.
  */
 import type { Sandbox } from './sandbox.js';
 import { SandboxError } from './sandbox-error.js';
@@ -19,15 +26,21 @@ export interface SandboxPoolOptions {
   maxLive: number;
   /** Idle sandboxes beyond `warm` are shut down after this long. */
   idleTimeoutMs: number;
-  /** A released sandbox holding more memory than this is shut down instead of reused. */
-  recycleMemoryBytes?: number;
   log?: (message: string) => void;
 }
+
+/**
+ * Called when a caller must wait because every slot is taken; it should destroy a leased
+ * sandbox that nobody is using right now (e.g. an idle session's) and say whether it did.
+ */
+export type SandboxReclaimer = () => Promise<boolean> | boolean;
 
 export interface SandboxPoolStats {
   idle: number;
   leased: number;
   starting: number;
+  /** Callers waiting for a slot. */
+  waiting: number;
   live: number;
   cap: number;
 }
@@ -48,6 +61,8 @@ export class SandboxPool {
   private readonly starting = new Set<Promise<void>>();
   private readonly startingSandboxes = new Set<Sandbox>();
   private readonly waiters: Waiter[] = [];
+  private reclaimer?: SandboxReclaimer;
+  private reclaiming = false;
   private closed = false;
 
   constructor(private readonly options: SandboxPoolOptions) {
@@ -59,7 +74,12 @@ export class SandboxPool {
     this.balance();
   }
 
-  /** A started sandbox: an idle one at once, else a new one under the cap, else the next released one. */
+  /** Who gives up an unused lease when callers wait (one reclaimer: the session leases). */
+  setReclaimer(reclaimer: SandboxReclaimer): void {
+    this.reclaimer = reclaimer;
+  }
+
+  /** A started sandbox: an idle one at once, else a new one under the cap, else the next free slot. */
   acquire(signal?: AbortSignal): Promise<Sandbox> {
     if (this.closed) return Promise.reject(shutDownError());
     if (signal?.aborted) return Promise.reject(signal.reason);
@@ -86,7 +106,7 @@ export class SandboxPool {
     });
   }
 
-  /** Like acquire, but undefined instead of waiting for a release when the cap is reached. */
+  /** Like acquire, but undefined instead of waiting for a free slot when the cap is reached. */
   tryAcquire(): Promise<Sandbox> | undefined {
     if (this.closed) return undefined;
     const covered = this.idle.length + this.starting.size - this.waiters.length;
@@ -94,22 +114,14 @@ export class SandboxPool {
     return this.acquire();
   }
 
-  /** Interrupts, resets every namespace and returns the sandbox to the pool (or shuts it down). */
-  async release(sandbox: Sandbox): Promise<void> {
+  /**
+   * The lessee is done: the sandbox is interrupted and shut down, and its slot goes to a fresh
+   * sandbox for the next waiter (or the warm pool). Never handed to anyone else.
+   */
+  async destroy(sandbox: Sandbox): Promise<void> {
     if (!this.leased.has(sandbox)) return;
-    const reason = this.recycleReason(sandbox);
-    if (!reason) {
-      try {
-        sandbox.interrupt(); // the lessee is done: nothing it started may keep running
-        await sandbox.reset();
-      } catch (error) {
-        return this.retire(sandbox, `reset failed: ${(error as Error).message}`);
-      }
-    }
-    if (reason || this.closed) return this.retire(sandbox, reason ?? 'pool shut down');
-    this.leased.delete(sandbox);
-    this.pushIdle(sandbox);
-    this.balance();
+    sandbox.interrupt(); // nothing the lessee started may keep running while it shuts down
+    await this.retire(sandbox);
   }
 
   stats(): SandboxPoolStats {
@@ -117,6 +129,7 @@ export class SandboxPool {
       idle: this.idle.length,
       leased: this.leased.size,
       starting: this.starting.size,
+      waiting: this.waiters.length,
       live: this.live(),
       cap: this.options.maxLive,
     };
@@ -142,7 +155,7 @@ export class SandboxPool {
   private balance(): void {
     if (this.closed) return;
     while (this.waiters.length > 0 && this.idle.length > 0) {
-      const entry = this.idle.pop()!; // most recently used first, so the others can age out
+      const entry = this.idle.pop()!; // the newest first, so the others can age out
       clearTimeout(entry.timer);
       this.leased.add(entry.sandbox);
       this.waiters.shift()!.resolve(entry.sandbox);
@@ -150,6 +163,22 @@ export class SandboxPool {
     const wanted = this.waiters.length + this.options.warm;
     while (this.idle.length + this.starting.size < wanted && this.live() < this.options.maxLive)
       this.startOne();
+    if (this.waiters.length > this.starting.size) void this.reclaim();
+  }
+
+  /** Waiters nothing is starting for: ask for unused leases back, one at a time. */
+  private async reclaim(): Promise<void> {
+    if (this.reclaiming || !this.reclaimer) return;
+    this.reclaiming = true;
+    try {
+      while (!this.closed && this.waiters.length > this.starting.size + this.idle.length) {
+        if (!(await this.reclaimer())) break;
+      }
+    } catch (error) {
+      this.log(`reclaiming an unused sandbox failed: ${(error as Error).message}`);
+    } finally {
+      this.reclaiming = false;
+    }
   }
 
   private startOne(): void {
@@ -198,18 +227,7 @@ export class SandboxPool {
     this.idle.push(entry);
   }
 
-  private recycleReason(sandbox: Sandbox): string | undefined {
-    if (!sandbox.alive) return 'it is no longer alive';
-    const memory = sandbox.stats().memoryBytes;
-    const limit = this.options.recycleMemoryBytes;
-    if (limit !== undefined && memory !== undefined && memory > limit) {
-      return `it holds ${Math.round(memory / 2 ** 20)} MB, over the ${Math.round(limit / 2 ** 20)} MB recycle threshold`;
-    }
-    return undefined;
-  }
-
-  private async retire(sandbox: Sandbox, reason: string): Promise<void> {
-    this.log(`retiring sandbox ${sandbox.id}: ${reason}`);
+  private async retire(sandbox: Sandbox): Promise<void> {
     try {
       await sandbox.shutdown();
     } finally {

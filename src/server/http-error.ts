@@ -6,6 +6,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DocumentError } from '../documents/document-error.js';
 import type { ErrorCode } from '../events/frames.js';
+import { SessionError } from '../sessions/session-error.js';
 import { InvalidCursorError } from '../store/list-cursor.js';
 import { FeedbackError } from '../tracing/feedback-recorder.js';
 import { TraceCursorError } from '../tracing/trace-catalog.js';
@@ -31,6 +32,15 @@ const TURN_STATUS: Record<string, number> = {
   planner_missing: 503,
   server_shutting_down: 503,
   invalid_frame: 400,
+  quota_exceeded: 429,
+};
+
+const SESSION_STATUS: Record<SessionError['code'], number> = {
+  session_not_found: 404,
+  session_archived: 409,
+  document_not_found: 404,
+  turn_not_found: 404,
+  quota_exceeded: 429,
 };
 
 const DOCUMENT_STATUS: Record<string, number> = {
@@ -51,7 +61,6 @@ const FEEDBACK_STATUS: Record<string, number> = {
   turn_not_found: 404,
   trace_not_found: 404,
   trace_turn_mismatch: 400,
-  forbidden: 403,
   feedback_unavailable: 503,
 };
 
@@ -66,6 +75,8 @@ export function mapError(error: unknown): Mapped {
   if (error instanceof HttpError)
     return { status: error.status, code: error.code, message: error.message, details: error.details };
   if (AuthError.isInstance(error)) return { status: error.status, code: error.code, message: error.message };
+  if (SessionError.isInstance(error))
+    return { status: SESSION_STATUS[error.code], code: error.code, message: error.message };
   if (TurnError.isInstance(error))
     return {
       status: TURN_STATUS[error.code] ?? 400,

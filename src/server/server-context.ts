@@ -2,12 +2,12 @@
  * Everything the HTTP routes and sockets use, built once by the composition root
  * (start-server.ts) and handed to buildApp. Tests build their own with real parts.
  */
-import type { SessionSandboxes } from '../agent/session-sandboxes.js';
 import type { Config } from '../config/config.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ExecutionEventEmitter } from '../events/execution-event-emitter.js';
 import type { AiSdkLmClient } from '../lm/ai-sdk-client.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
+import type { SessionAccess } from '../sessions/session-access.js';
 import type { Store } from '../store/store.js';
 import type { FeedbackRecorder } from '../tracing/feedback-recorder.js';
 import type { FleetMetrics } from '../tracing/metrics.js';
@@ -23,7 +23,8 @@ export interface ServerContext {
   bus: EventBus;
   emitter: ExecutionEventEmitter;
   runner: TurnRunner;
-  sandboxes: SessionSandboxes;
+  /** The only way routes and sockets reach a session (ownership checked there). */
+  sessions: SessionAccess;
   pool: SandboxPool;
   lm: AiSdkLmClient;
   authenticator: Authenticator;
@@ -31,6 +32,4 @@ export interface ServerContext {
   feedback: FeedbackRecorder;
   metrics: FleetMetrics;
   runtime: RuntimeRoutesOptions;
-  /** Where each session's `load_document` paths live. */
-  workspaceRoot(workspaceId: string, sessionId: string): string;
 }

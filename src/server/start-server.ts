@@ -7,7 +7,6 @@
 import { join, resolve } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
 import { ChatAgent } from '../agent/chat-agent.js';
-import { SessionSandboxes } from '../agent/session-sandboxes.js';
 import { type Config, ConfigError, loadConfig } from '../config/config.js';
 import type { Env } from '../config/env-reader.js';
 import { deploymentProblems } from '../config/read-service-config.js';
@@ -16,6 +15,8 @@ import { MemoryEventBus } from '../events/memory-event-bus.js';
 import { AiSdkLmClient, type AiSdkLmClientOptions } from '../lm/ai-sdk-client.js';
 import { createSandbox } from '../sandbox/create-sandbox.js';
 import { SandboxPool } from '../sandbox/sandbox-pool.js';
+import { SessionAccess } from '../sessions/session-access.js';
+import { SessionSandboxes } from '../sessions/session-sandboxes.js';
 import { openStore } from '../store/open-store.js';
 import { TurnRunner } from '../turns/turn-runner.js';
 import { type App, buildApp } from './app.js';
@@ -78,20 +79,20 @@ export async function startServer(
   metrics.observeSandboxPool(() => pool.stats());
   metrics.eventFrames.collectWith((counter) => counter.setTotal(emitter.stats().emitted));
   metrics.eventFramesNotDurable.collectWith((counter) => counter.setTotal(emitter.stats().notDurable));
-  const sandboxes = new SessionSandboxes(pool, config.sandbox.idleTimeoutMs);
-  const workspaceRoot = (workspaceId: string, sessionId: string) =>
-    join(config.dataDir, 'workspaces', workspaceId, sessionId);
-  const agent = new ChatAgent({
-    store,
-    lm,
-    pool,
-    sandboxes,
-    config,
-    workspaceRoot: (session) => workspaceRoot(session.workspaceId, session.id),
-    log,
+  const sandboxes = new SessionSandboxes(pool, {
+    idleMs: config.sandbox.idleTimeoutMs,
+    maxPerUser: config.quotas.sandboxesPerUser,
   });
+  const sessions = new SessionAccess({
+    store,
+    sandboxes,
+    workspaceRoot: (workspaceId, sessionId) => join(config.dataDir, 'workspaces', workspaceId, sessionId),
+  });
+  const agent = new ChatAgent({ lm, pool, config, log });
   const runner = new TurnRunner({
     store,
+    sessions,
+    turnsPerUser: config.quotas.turnsPerUser,
     emitter,
     agent,
     plannerConfigured: () => lm.resolve('planner') !== undefined,
@@ -109,11 +110,10 @@ export async function startServer(
     bus,
     emitter,
     runner,
-    sandboxes,
+    sessions,
     pool,
     lm,
     authenticator: new Authenticator(config.auth),
-    workspaceRoot,
     traces: observability.traces,
     feedback: observability.feedback,
     metrics,

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FeedbackBody, FeedbackResult } from '../contract/trace-schemas.js';
-import type { Identity, Store, TurnRow } from '../store/store.js';
+import type { Store, TurnRow } from '../store/store.js';
 import { MlflowError } from './mlflow/mlflow-error.js';
 import type { MlflowStatus } from './mlflow/mlflow-status.js';
 
@@ -15,8 +15,10 @@ export type FeedbackErrorCode =
   | 'turn_not_found'
   | 'trace_not_found'
   | 'trace_turn_mismatch'
-  | 'forbidden'
   | 'feedback_unavailable';
+
+/** The caller's own turn by id; undefined for unknown and someone else's turns alike. */
+export type FindOwnedTurn = (turnId: string) => Promise<TurnRow | undefined>;
 
 export class FeedbackError extends Error {
   constructor(
@@ -43,11 +45,12 @@ export interface FeedbackRecorderDeps {
 export class FeedbackRecorder {
   constructor(private readonly deps: FeedbackRecorderDeps) {}
 
-  async record(identity: Identity, body: FeedbackBody): Promise<FeedbackResult> {
-    const turn = await this.resolveTurn(body);
-    if (turn.workspaceId !== identity.workspaceId || turn.userId !== identity.userId) {
-      throw new FeedbackError('forbidden', `turn ${turn.id} belongs to someone else`);
-    }
+  /**
+   * Records feedback on one of the caller's turns. `findOwnedTurn` is the ownership check: a turn
+   * or trace that is not the caller's is reported exactly like one that does not exist.
+   */
+  async record(body: FeedbackBody, findOwnedTurn: FindOwnedTurn): Promise<FeedbackResult> {
+    const turn = await this.resolveTurn(body, findOwnedTurn);
     const traceId = body.trace_id ?? turn.traceId;
     const feedbackId = `fb-${randomUUID()}`;
     let storedLocally = true;
@@ -83,10 +86,10 @@ export class FeedbackRecorder {
     };
   }
 
-  private async resolveTurn(body: FeedbackBody): Promise<TurnRow> {
+  private async resolveTurn(body: FeedbackBody, findOwnedTurn: FindOwnedTurn): Promise<TurnRow> {
     const { store } = this.deps;
     if (body.turn_id) {
-      const turn = await store.getTurn(body.turn_id);
+      const turn = await findOwnedTurn(body.turn_id);
       if (!turn) throw new FeedbackError('turn_not_found', `no turn ${body.turn_id}`);
       if (body.trace_id && turn.traceId && body.trace_id !== turn.traceId) {
         throw new FeedbackError(
@@ -98,7 +101,7 @@ export class FeedbackRecorder {
     }
     const traceId = body.trace_id!;
     const turnId = (await store.getTrace(traceId))?.turnId ?? (await this.turnIdFromMlflow(traceId));
-    const turn = turnId ? await store.getTurn(turnId) : undefined;
+    const turn = turnId ? await findOwnedTurn(turnId) : undefined;
     if (!turn) throw new FeedbackError('trace_not_found', `no trace ${traceId} for a turn of this server`);
     return turn;
   }

@@ -9,10 +9,12 @@ import type { ChatAgent } from '../agent/chat-agent.js';
 import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
 import type { ErrorCode, MessageFrame } from '../events/frames.js';
 import { LmError } from '../lm/lm-error.js';
+import type { OwnedSession } from '../sessions/owned-session.js';
+import { isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
 import {
+  type DocumentMeta,
   DuplicateTurnError,
   type Identity,
-  type SessionRow,
   type Store,
   type TurnRow,
   type TurnUsage,
@@ -39,7 +41,7 @@ interface RunningTurn {
 
 export interface SubmitResult {
   turn: TurnRow;
-  session: SessionRow;
+  session: OwnedSession;
   /** True when the message was a re-send of a turn that exists already. */
   attached: boolean;
   /** Replay the session's chat stream after this seq to see the whole turn. */
@@ -60,6 +62,9 @@ export class TurnRunner {
   constructor(
     private readonly deps: {
       store: Store;
+      sessions: SessionAccess;
+      /** Turns one user may have running at once (USER_MAX_CONCURRENT_TURNS). */
+      turnsPerUser: number;
       emitter: ExecutionEventEmitter;
       agent: ChatAgent;
       plannerConfigured: () => boolean;
@@ -80,7 +85,7 @@ export class TurnRunner {
   async submit(identity: Identity, frame: MessageFrame): Promise<SubmitResult> {
     const { store } = this.deps;
     const existingSession = frame.session_id
-      ? await this.ownedSession(identity, frame.session_id)
+      ? await this.deps.sessions.open(identity, frame.session_id, { active: true })
       : undefined;
     if (existingSession && frame.client_message_id) {
       const existing = await store.findTurnByClientMessageId(existingSession.id, frame.client_message_id);
@@ -105,8 +110,16 @@ export class TurnRunner {
         'no planner model is configured: set DSPY_LM_MODEL (and DSPY_LLM_API_KEY)',
       );
     }
-    const session = existingSession ?? (await this.newSession(identity));
-    if (frame.documents?.length) await this.activateDocuments(session, frame.documents);
+    this.checkTurnQuota(identity);
+    if (frame.documents?.length && !existingSession) {
+      throw new TurnError(
+        'invalid_frame',
+        'documents belong to a session: send session_id with the documents of that session',
+      );
+    }
+    if (existingSession && frame.documents?.length)
+      await this.activateDocuments(existingSession, frame.documents);
+    const session = existingSession ?? (await this.deps.sessions.create(identity));
     const ref: SessionRef = { ...identity, sessionId: session.id };
     await this.deps.emitter.ready(session.id);
     let turn: TurnRow;
@@ -164,12 +177,7 @@ export class TurnRunner {
   /** Stops the session's running turn at once; false when nothing runs. */
   async cancel(identity: Identity, sessionId: string): Promise<boolean> {
     const running = this.running.get(sessionId);
-    if (
-      !running ||
-      running.turn.workspaceId !== identity.workspaceId ||
-      running.turn.userId !== identity.userId
-    )
-      return false;
+    if (!running || !isOwnedBy(running.turn, identity)) return false;
     await this.finish(running, 'cancelled', {
       text: 'Turn cancelled',
       payload: { reason: 'cancelled by the user' },
@@ -224,7 +232,7 @@ export class TurnRunner {
    * The turn inside its root span (`FleetAgent.respond`): the span carries the session and user
    * so MLflow files the trace under them, and its id goes out in the terminal frame.
    */
-  private executeTraced(session: SessionRow, running: RunningTurn): Promise<void> {
+  private executeTraced(session: OwnedSession, running: RunningTurn): Promise<void> {
     const { turn } = running;
     return withSpan(
       'FleetAgent.respond',
@@ -251,7 +259,7 @@ export class TurnRunner {
     );
   }
 
-  private async execute(session: SessionRow, running: RunningTurn): Promise<TurnResult> {
+  private async execute(session: OwnedSession, running: RunningTurn): Promise<TurnResult> {
     const { turn, controller, sink } = running;
     this.deps.observers?.turnStarted(this.turnRecord(running));
     try {
@@ -353,37 +361,35 @@ export class TurnRunner {
     await Promise.all([completed, terminalFrame]);
   }
 
-  private attach(session: SessionRow, turn: TurnRow): SubmitResult {
+  private attach(session: OwnedSession, turn: TurnRow): SubmitResult {
     return { turn, session, attached: true, sinceSeq: this.startSeqs.get(turn.id) ?? 0 };
   }
 
-  private async ownedSession(identity: Identity, sessionId: string): Promise<SessionRow> {
-    const session = await this.deps.store.getSession(sessionId);
-    if (!session || session.workspaceId !== identity.workspaceId || session.userId !== identity.userId) {
-      throw new TurnError('session_not_found', `no session ${sessionId}`);
+  /** One user's running turns, over all their sessions, stay under USER_MAX_CONCURRENT_TURNS. */
+  private checkTurnQuota(identity: Identity): void {
+    const limit = this.deps.turnsPerUser;
+    let running = 0;
+    for (const { turn } of this.running.values()) if (isOwnedBy(turn, identity)) running++;
+    if (running >= limit) {
+      throw new TurnError(
+        'quota_exceeded',
+        `you already have ${running} turn${running === 1 ? '' : 's'} running, the limit per user ` +
+          `(USER_MAX_CONCURRENT_TURNS=${limit}); wait for one to finish or cancel it`,
+        { limit, running },
+      );
     }
-    if (session.status === 'archived')
-      throw new TurnError('session_archived', `session ${sessionId} is archived`);
-    return session;
   }
 
-  private async newSession(identity: Identity): Promise<SessionRow> {
-    await this.deps.store.ensureIdentity(identity);
-    return this.deps.store.createSession(identity);
-  }
-
-  private async activateDocuments(session: SessionRow, ids: string[]): Promise<void> {
-    let newest: { id: string; createdAt: number } | undefined;
+  /** The newest of the given documents becomes the active one; all must be the session's. */
+  private async activateDocuments(session: OwnedSession, ids: string[]): Promise<void> {
+    let newest: DocumentMeta | undefined;
     for (const id of ids) {
-      const document = await this.deps.store.getDocument(id);
-      if (!document || document.sessionId !== session.id)
+      const document = await session.documents.get(id).catch(() => {
         throw new TurnError('invalid_frame', `document ${id} is not in session ${session.id}`);
+      });
       if (!newest || document.createdAt >= newest.createdAt) newest = document;
     }
-    if (newest) {
-      session.activeDocumentId = newest.id;
-      await this.deps.store.updateSession(session.id, { activeDocumentId: newest.id });
-    }
+    if (newest) await session.documents.activate(newest);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * SandboxPool over real sandboxes (the process provider, which starts in ~0.1 s; one Pyodide
- * sandbox for memory recycling, the only provider that reports its memory).
+ * SandboxPool over real sandboxes (the process provider, which starts in ~0.1 s; Pyodide for the
+ * state a destroyed sandbox must not pass on).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSandbox, type SandboxSettings } from '../../src/sandbox/create-sandbox.js';
@@ -97,7 +97,7 @@ describe('SandboxPool', () => {
     await vi.waitFor(() => expect(pool.stats()).toMatchObject({ idle: 1, leased: 1, live: 2, cap: 2 }));
   });
 
-  it('caps live sandboxes: the next acquire waits for a release, first come first served', async () => {
+  it('caps live sandboxes: the next acquire waits for a free slot, first come first served', async () => {
     const fleet = new Fleet();
     const pool = makePool(fleet, { maxLive: 2 });
     const first = await pool.acquire();
@@ -107,14 +107,17 @@ describe('SandboxPool', () => {
     const third = pool.acquire();
     const fourth = pool.acquire();
     expect(await isPending(third)).toBe(true);
+    expect(pool.stats()).toMatchObject({ waiting: 2 });
     expect(fleet.sandboxes).toHaveLength(2);
 
-    await pool.release(second);
-    expect(await third).toBe(second);
+    await pool.destroy(second);
+    const thirdSandbox = await third;
+    expect(thirdSandbox).not.toBe(second); // a fresh one in the freed slot
+    expect(second.alive).toBe(false);
     expect(await isPending(fourth, 50)).toBe(true);
-    await pool.release(first);
-    expect(await fourth).toBe(first);
-    expect(pool.stats()).toMatchObject({ leased: 2, live: 2, idle: 0 });
+    await pool.destroy(first);
+    expect([first, second, thirdSandbox]).not.toContain(await fourth);
+    expect(pool.stats()).toMatchObject({ leased: 2, live: 2, idle: 0, waiting: 0 });
   });
 
   it('rejects a waiting acquire when its signal aborts, and keeps the queue in order', async () => {
@@ -128,8 +131,8 @@ describe('SandboxPool', () => {
     await expect(abandoned).rejects.toThrow('caller gave up');
     await expect(pool.acquire(AbortSignal.abort(new Error('already')))).rejects.toThrow('already');
 
-    await pool.release(only);
-    expect(await patient).toBe(only);
+    await pool.destroy(only);
+    expect((await patient).alive).toBe(true);
     expect(pool.stats()).toMatchObject({ leased: 1, live: 1 });
   });
 
@@ -141,40 +144,73 @@ describe('SandboxPool', () => {
     expect(lent).toBeDefined();
     const borrowed = await lent!;
     expect(pool.tryAcquire()).toBeUndefined();
-    await pool.release(borrowed);
-    expect(await pool.tryAcquire()).toBe(borrowed); // idle again, so free to lend
+    await pool.destroy(borrowed);
+    const again = await pool.tryAcquire()!; // the slot is free again: a fresh sandbox
+    expect(again).not.toBe(borrowed);
+    expect(borrowed.alive).toBe(false);
   });
 
-  it('resets every namespace on release', async () => {
-    const fleet = new Fleet();
-    const pool = makePool(fleet, { maxLive: 1 });
-    const sandbox = await pool.acquire();
-    await sandbox.execute({ context: 'root', code: 'secret = "from the last session"' });
-    await sandbox.execute({ context: 'child', code: 'other = 1' });
-    await pool.release(sandbox);
+  it.each(['process', 'pyodide'] as const)(
+    'never hands a used %s sandbox on: whatever its code changed is gone with it',
+    async (provider) => {
+      const fleet = new Fleet({ provider, cacheDir: TEST_CACHE_DIR });
+      const pool = makePool(fleet, { maxLive: 1, warm: 1 });
+      const sandbox = await pool.acquire();
+      await sandbox.execute({
+        context: 'root',
+        code: 'import builtins, sys\nbuiltins.planted = "from the last session"\nsys.modules["json"].dumps = None',
+      });
+      await pool.destroy(sandbox);
+      expect(sandbox.alive).toBe(false);
 
-    const again = await pool.acquire();
-    expect(again).toBe(sandbox);
-    expect((await again.execute({ context: 'root', code: 'secret' })).error?.type).toBe('NameError');
-    expect((await again.execute({ context: 'child', code: 'other' })).error?.type).toBe('NameError');
-  });
+      const next = await pool.acquire();
+      expect(next).not.toBe(sandbox);
+      const probe = await next.execute({
+        context: 'root',
+        code: 'import builtins, json\nprint(hasattr(builtins, "planted"), json.dumps is None)',
+      });
+      expect(probe.stdout).toBe('False False\n');
+      expect(fleet.sandboxes).toHaveLength(2);
+    },
+  );
 
-  it('interrupts code the last lessee left running before it resets', async () => {
+  it('interrupts code the last lessee left running and shuts the sandbox down', async () => {
     const fleet = new Fleet();
     const pool = makePool(fleet, { maxLive: 1 });
     const sandbox = await pool.acquire();
     const abandoned = sandbox.execute({ context: 'root', code: 'while True:\n    pass', timeoutMs: 60_000 });
-    await pool.release(sandbox);
-    expect((await abandoned).interrupted).toBe('cancelled');
-    expect(pool.stats()).toMatchObject({ idle: 1, leased: 0 });
+    await pool.destroy(sandbox);
+    expect((await abandoned).error).toBeDefined();
+    expect(sandbox.alive).toBe(false);
+    expect(pool.stats()).toMatchObject({ idle: 0, leased: 0, live: 0 });
+  });
+
+  it('asks its reclaimer for an unused lease when a caller has to wait, and serves the caller at once', async () => {
+    const fleet = new Fleet();
+    const pool = makePool(fleet, { maxLive: 1 });
+    const held = await pool.acquire(); // leased, but (say) its session is idle
+    let asked = 0;
+    pool.setReclaimer(async () => {
+      asked++;
+      if (!held.alive) return false;
+      await pool.destroy(held);
+      return true;
+    });
+    const waiter = await pool.acquire();
+    expect(asked).toBe(1);
+    expect(waiter).not.toBe(held);
+    expect(held.alive).toBe(false);
+    expect(pool.stats()).toMatchObject({ leased: 1, live: 1, waiting: 0 });
   });
 
   it('shuts down idle sandboxes beyond the warm pool after the idle timeout', async () => {
     const fleet = new Fleet();
     const pool = makePool(fleet, { warm: 1, maxLive: 3, idleTimeoutMs: 300 });
-    const [a, b] = await Promise.all([pool.acquire(), pool.acquire()]);
-    await Promise.all([pool.release(a), pool.release(b)]);
-    // Two released, plus the warm one started beside them.
+    // Two callers give up while their sandboxes start: those end up idle beside the warm one.
+    const controllers = [new AbortController(), new AbortController()];
+    const abandoned = controllers.map((controller) => pool.acquire(controller.signal));
+    for (const controller of controllers) controller.abort(new Error('gave up'));
+    await Promise.allSettled(abandoned);
     await vi.waitFor(() => expect(pool.stats()).toMatchObject({ idle: 3, live: 3 }));
 
     await fleet.until('stopped', 2);
@@ -191,7 +227,7 @@ describe('SandboxPool', () => {
     const pool = makePool(fleet, { maxLive: 1 });
     const broken = await pool.acquire();
     await broken.shutdown();
-    await pool.release(broken);
+    await pool.destroy(broken);
     expect(pool.stats()).toMatchObject({ idle: 0, leased: 0, live: 0 });
     const fresh = await pool.acquire();
     expect(fresh).not.toBe(broken);
@@ -217,8 +253,8 @@ describe('SandboxPool', () => {
     const leased = await pool.acquire();
     const second = await pool.acquire();
     const waiting = pool.acquire();
-    await pool.release(second);
-    await waiting; // second again
+    await pool.destroy(second);
+    await waiting; // a fresh one in second's slot
     const blocked = expect(pool.acquire()).rejects.toThrow('shut down');
     await pool.shutdown();
     await blocked;
@@ -226,27 +262,6 @@ describe('SandboxPool', () => {
     expect(pool.tryAcquire()).toBeUndefined();
     expect(fleet.sandboxes.every((sandbox) => !sandbox.alive)).toBe(true);
     expect(pool.stats()).toMatchObject({ idle: 0, leased: 0, starting: 0, live: 0 });
-    await pool.release(leased); // harmless after shutdown
-  });
-
-  it('recycles a pyodide sandbox whose memory grew past the threshold', async () => {
-    const fleet = new Fleet({ provider: 'pyodide', cacheDir: TEST_CACHE_DIR });
-    const pool = makePool(fleet, { maxLive: 1, recycleMemoryBytes: 96 * 2 ** 20 });
-    const sandbox = await pool.acquire();
-    await sandbox.execute({ context: 'root', code: 'small = 1' });
-    expect(sandbox.stats().memoryBytes).toBeLessThan(96 * 2 ** 20);
-    await pool.release(sandbox);
-    const same = await pool.acquire();
-    expect(same).toBe(sandbox); // under the threshold: reused
-
-    const grown = await same.execute({ context: 'root', code: 'block = bytearray(100 * 2**20)\ndel block' });
-    expect(grown.error).toBeUndefined();
-    expect(same.stats().memoryBytes).toBeGreaterThan(96 * 2 ** 20); // wasm memory never shrinks
-    await pool.release(same);
-    expect(same.alive).toBe(false);
-    expect(pool.stats()).toMatchObject({ idle: 0, live: 0 });
-    const fresh = await pool.acquire();
-    expect(fresh).not.toBe(same);
-    expect(fresh.stats().memoryBytes).toBeLessThan(96 * 2 ** 20);
+    await pool.destroy(leased); // harmless after shutdown
   });
 });

@@ -301,9 +301,10 @@ describe.skipIf(!mlflowAvailable)('one trace per turn, in MLflow and the embedde
     const unknown = await postFeedback({ trace_id: 'tr-0000', is_correct: true }, alice);
     expect(unknown.status).toBe(404);
     expect(unknown.body!.code).toBe('trace_not_found');
+    // Someone else's turn or trace is answered like an unknown one (test/security/ownership.test.ts).
     const foreign = await postFeedback({ turn_id: turnId, is_correct: true }, bob);
-    expect(foreign.status).toBe(403);
-    expect((await api(harness, 'GET', `/api/v1/traces/${traceId}`, undefined, bob)).status).toBe(403);
+    expect([foreign.status, foreign.body!.code]).toEqual([404, 'turn_not_found']);
+    expect((await api(harness, 'GET', `/api/v1/traces/${traceId}`, undefined, bob)).status).toBe(404);
     expect((await api(harness, 'GET', '/api/v1/traces/tr-ffff', undefined, alice)).status).toBe(404);
     const neither = await postFeedback({ is_correct: true }, alice);
     expect(neither.status).toBe(400);

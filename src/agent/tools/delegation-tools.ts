@@ -20,7 +20,7 @@ async function delegate(
   documentRef: string | undefined,
   lane: number,
 ): Promise<string> {
-  const document = await context.documents.resolve(documentRef);
+  const document = await context.session.documents.resolve(documentRef);
   if (!document) {
     return toolFailure(
       documentRef
@@ -28,7 +28,7 @@ async function delegate(
         : 'no document is loaded; call load_document first (or pass the text in the task)',
     );
   }
-  const text = await context.documents.text(document);
+  const text = await context.session.documents.text(document);
   const { sandbox } = await context.sandbox();
   const result: RlmResult = await runRlm({
     inputs: { question: task, context: text },

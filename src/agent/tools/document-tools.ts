@@ -25,7 +25,7 @@ async function loadDocument(
   source: string,
   alias: string | undefined,
 ): Promise<string> {
-  const { document, added } = await context.documents.load(
+  const { document, added } = await context.session.documents.load(
     source,
     alias,
     context.documentLimits,
@@ -46,7 +46,7 @@ async function search(
   const { sandbox, boundDocuments } = await context.sandbox();
   const variable = `doc_${document.id.replace(/\W/g, '')}`;
   if (!boundDocuments.has(document.id)) {
-    await sandbox.setVariable(DOCS_CONTEXT, variable, await context.documents.text(document));
+    await sandbox.setVariable(DOCS_CONTEXT, variable, await context.session.documents.text(document));
     boundDocuments.add(document.id);
   }
   await sandbox.setVariable(DOCS_CONTEXT, 'search_pattern', pattern);
@@ -112,9 +112,11 @@ export function documentTools(context: ToolContext) {
       description: 'List the documents of this session: alias, name, size, and which one is active.',
       inputSchema: z.object({}),
       execute: async () => {
-        const documents = await context.documents.list();
+        const documents = await context.session.documents.list();
         if (documents.length === 0) return 'No documents yet.';
-        return documents.map((document) => describe(document, context.documents.activeDocumentId)).join('\n');
+        return documents
+          .map((document) => describe(document, context.session.documents.activeDocumentId))
+          .join('\n');
       },
     }),
     read_document: tool({
@@ -125,9 +127,9 @@ export function documentTools(context: ToolContext) {
         length: z.number().int().positive().max(READ_MAX).default(4000),
       }),
       execute: async ({ alias, start, length }) => {
-        const document = await context.documents.resolve(alias);
+        const document = await context.session.documents.resolve(alias);
         if (!document) return toolFailure(alias ? `no document '${alias}'` : 'no active document');
-        const text = await context.documents.text(document);
+        const text = await context.session.documents.text(document);
         const end = Math.min(text.length, start + length);
         return `[${document.alias}: characters ${start}-${end} of ${text.length}]\n${text.slice(start, end)}`;
       },
@@ -141,7 +143,7 @@ export function documentTools(context: ToolContext) {
         max_matches: z.number().int().positive().max(200).default(20),
       }),
       execute: async ({ pattern, alias, max_matches }) => {
-        const document = await context.documents.resolve(alias);
+        const document = await context.session.documents.resolve(alias);
         if (!document) return toolFailure(alias ? `no document '${alias}'` : 'no active document');
         return search(context, document, pattern, max_matches).catch(fail);
       },

@@ -1,7 +1,7 @@
 /** `edit_core_memory`: the agent rewrites or extends one of its three core-memory blocks. */
 import { tool } from 'ai';
 import { z } from 'zod';
-import { CORE_MEMORY_SECTIONS, editCoreMemory } from '../core-memory.js';
+import { CORE_MEMORY_SECTIONS } from '../../sessions/core-memory.js';
 import { type ToolContext, toolFailure } from './tool-context.js';
 
 export function memoryTool(context: ToolContext) {
@@ -16,10 +16,8 @@ export function memoryTool(context: ToolContext) {
       }),
       execute: async ({ section, content, mode }) => {
         const key = section as (typeof CORE_MEMORY_SECTIONS)[number];
-        const edit = editCoreMemory(context.session.coreMemory, key, content, mode);
+        const edit = await context.session.editCoreMemory(key, content, mode);
         if (!edit.ok) return toolFailure(edit.error);
-        context.session.coreMemory = edit.memory;
-        await context.store.updateSession(context.session.id, { coreMemory: edit.memory });
         context.emit({ type: 'memory_update', section, mode, content: edit.content });
         return `${section} is now ${edit.content.length} characters.`;
       },

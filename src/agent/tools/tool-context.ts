@@ -7,16 +7,14 @@ import type { AiSdkLmClient } from '../../lm/ai-sdk-client.js';
 import type { RlmBudgets } from '../../rlm/rlm-types.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import type { SandboxPool } from '../../sandbox/sandbox-pool.js';
-import type { SessionRow, Store } from '../../store/store.js';
+import type { OwnedSession } from '../../sessions/owned-session.js';
 import type { AgentEventSink } from '../agent-events.js';
-import type { SessionDocuments } from '../session-documents.js';
 
 export interface ToolContext {
-  store: Store;
-  session: SessionRow;
+  /** The turn's session: its documents, core memory and sandbox are reached only through it. */
+  session: OwnedSession;
   turnId: string;
   turnIndex: number;
-  documents: SessionDocuments;
   /** The session's sandbox, leased on first use and released when the turn ends. */
   sandbox(): Promise<{ sandbox: Sandbox; boundDocuments: Set<string> }>;
   pool: SandboxPool;

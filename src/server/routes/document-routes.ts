@@ -5,7 +5,6 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SessionDocuments } from '../../agent/session-documents.js';
 import {
   addDocumentBody,
   documentList,
@@ -19,10 +18,9 @@ import { loadFromBytes, loadFromText, loadFromUrl } from '../../documents/load-d
 import type { LoadedDocument } from '../../documents/loaded-document.js';
 import { HttpError } from '../http-error.js';
 import type { ServerContext } from '../server-context.js';
-import { ownedSession } from './owned-session.js';
 
 export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
-  const { store, config } = context;
+  const { sessions, config } = context;
   return async (app) => {
     app.post(
       '/api/v1/sessions/:id/documents',
@@ -44,7 +42,7 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
         },
       },
       async (request, reply) => {
-        const session = await ownedSession(store, request.auth.identity, request.params.id);
+        const session = await sessions.open(request.auth.identity, request.params.id);
         let loaded: LoadedDocument;
         let alias: string | undefined;
         if (request.isMultipart()) {
@@ -81,8 +79,7 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
               ? loadFromText(body.name, body.text)
               : await loadFromUrl(body.url, config.documents);
         }
-        const documents = new SessionDocuments(store, session.id, session.activeDocumentId);
-        const meta = await documents.add(loaded, alias);
+        const meta = await session.documents.add(loaded, alias);
         return reply.status(201).send(toDocument(meta, meta.id));
       },
     );
@@ -97,9 +94,11 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const session = await ownedSession(store, request.auth.identity, request.params.id);
-        const documents = await store.listDocuments(session.id);
-        return { items: documents.map((document) => toDocument(document, session.activeDocumentId)) };
+        const session = await sessions.open(request.auth.identity, request.params.id);
+        const documents = await session.documents.list();
+        return {
+          items: documents.map((document) => toDocument(document, session.documents.activeDocumentId)),
+        };
       },
     );
 
@@ -109,8 +108,8 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
         schema: { tags: ['documents'], params: documentParams, response: { 204: z.null(), 404: errorBody } },
       },
       async (request, reply) => {
-        const { documents, document } = await ownedDocument(context, request.auth.identity, request.params);
-        await documents.remove(document);
+        const session = await sessions.open(request.auth.identity, request.params.id);
+        await session.documents.remove(await session.documents.get(request.params.doc_id));
         return reply.status(204).send(null);
       },
     );
@@ -125,22 +124,11 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const { documents, document } = await ownedDocument(context, request.auth.identity, request.params);
-        await documents.activate(document);
+        const session = await sessions.open(request.auth.identity, request.params.id);
+        const document = await session.documents.get(request.params.doc_id);
+        await session.documents.activate(document);
         return toDocument(document, document.id);
       },
     );
   };
-}
-
-async function ownedDocument(
-  context: ServerContext,
-  identity: { workspaceId: string; userId: string },
-  params: { id: string; doc_id: string },
-) {
-  const session = await ownedSession(context.store, identity, params.id);
-  const document = await context.store.getDocument(params.doc_id);
-  if (!document || document.sessionId !== session.id)
-    throw new HttpError(404, 'document_not_found', `no document ${params.doc_id} in session ${session.id}`);
-  return { documents: new SessionDocuments(context.store, session.id, session.activeDocumentId), document };
 }

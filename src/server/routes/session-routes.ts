@@ -18,20 +18,17 @@ import {
   turnList,
 } from '../../contract/http-schemas.js';
 import type { ServerContext } from '../server-context.js';
-import { ownedSession } from './owned-session.js';
 
 export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
-  const { store, runner } = context;
+  const { sessions, runner } = context;
   const running = (sessionId: string) => runner.runningTurn(sessionId)?.id ?? null;
   return async (app) => {
     app.post(
       '/api/v1/sessions',
       { schema: { tags: ['sessions'], body: createSessionBody, response: { 201: sessionSchema } } },
       async (request, reply) => {
-        const identity = request.auth.identity;
-        await store.ensureIdentity(identity);
-        const session = await store.createSession(identity, { title: request.body?.title });
-        return reply.status(201).send(toSession(session, null));
+        const session = await sessions.create(request.auth.identity, { title: request.body?.title });
+        return reply.status(201).send(toSession(session.row, null));
       },
     );
 
@@ -46,7 +43,7 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
       },
       async (request) => {
         const { query, limit, cursor, include_archived } = request.query;
-        const page = await store.listSessions(request.auth.identity, {
+        const page = await sessions.list(request.auth.identity, {
           query,
           limit,
           cursor,
@@ -69,8 +66,8 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const session = await ownedSession(store, request.auth.identity, request.params.id);
-        return toSession(session, running(session.id));
+        const session = await sessions.open(request.auth.identity, request.params.id);
+        return toSession(session.row, running(session.id));
       },
     );
 
@@ -85,8 +82,8 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const session = await ownedSession(store, request.auth.identity, request.params.id);
-        const turns = await store.listTurns(session.id, {
+        const session = await sessions.open(request.auth.identity, request.params.id);
+        const turns = await session.turns({
           limit: request.query.limit,
           afterIndex: request.query.after_index,
         });
@@ -98,10 +95,9 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
       '/api/v1/sessions/:id',
       { schema: { tags: ['sessions'], params: sessionParams, response: { 204: z.null(), 404: errorBody } } },
       async (request, reply) => {
-        const session = await ownedSession(store, request.auth.identity, request.params.id);
+        const session = await sessions.open(request.auth.identity, request.params.id);
         await runner.cancel(request.auth.identity, session.id);
-        await store.archiveSession(session.id, Date.now());
-        await context.sandboxes.evict(session.id);
+        await sessions.archive(session);
         return reply.status(204).send(null);
       },
     );

@@ -12,13 +12,11 @@ import {
   tracePage,
   traceParams,
 } from '../../contract/trace-schemas.js';
-import type { Identity, Store } from '../../store/store.js';
 import { HttpError } from '../http-error.js';
 import type { ServerContext } from '../server-context.js';
-import { ownedSession } from './owned-session.js';
 
 export function traceRoutes(context: ServerContext): FastifyPluginAsyncZod {
-  const { store, traces, feedback } = context;
+  const { sessions, traces, feedback } = context;
   return async (app) => {
     app.get(
       '/api/v1/sessions/:id/traces',
@@ -31,7 +29,7 @@ export function traceRoutes(context: ServerContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const session = await ownedSession(store, request.auth.identity, request.params.id);
+        const session = await sessions.open(request.auth.identity, request.params.id);
         const page = await traces.listSessionTraces(session.id, request.query);
         return { items: page.items, next_cursor: page.nextCursor, source: page.source };
       },
@@ -43,14 +41,15 @@ export function traceRoutes(context: ServerContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['traces'],
           params: traceParams,
-          response: { 200: traceDetailSchema, 403: errorBody, 404: errorBody },
+          response: { 200: traceDetailSchema, 404: errorBody },
         },
       },
       async (request) => {
         const { trace_id: traceId } = request.params;
         const detail = await traces.getTrace(traceId);
-        if (!detail) throw new HttpError(404, 'trace_not_found', `no trace ${traceId}`);
-        await assertOwner(store, request.auth.identity, detail.summary.session_id, traceId);
+        // Someone else's trace is answered exactly like an unknown one.
+        const owner = detail && (await sessions.find(request.auth.identity, detail.summary.session_id));
+        if (!detail || !owner) throw new HttpError(404, 'trace_not_found', `no trace ${traceId}`);
         return { trace: detail.summary, spans: detail.spans, span_count: detail.spanCount };
       },
     );
@@ -61,17 +60,11 @@ export function traceRoutes(context: ServerContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['traces'],
           body: feedbackBody,
-          response: { 200: feedbackResult, 400: errorBody, 403: errorBody, 404: errorBody, 503: errorBody },
+          response: { 200: feedbackResult, 400: errorBody, 404: errorBody, 503: errorBody },
         },
       },
-      async (request) => feedback.record(request.auth.identity, request.body),
+      async (request) =>
+        feedback.record(request.body, (turnId) => sessions.findTurn(request.auth.identity, turnId)),
     );
   };
-}
-
-async function assertOwner(store: Store, identity: Identity, sessionId: string, traceId: string) {
-  const session = sessionId ? await store.getSession(sessionId) : undefined;
-  if (!session || session.workspaceId !== identity.workspaceId || session.userId !== identity.userId) {
-    throw new HttpError(403, 'forbidden', `trace ${traceId} belongs to a session that is not yours`);
-  }
 }

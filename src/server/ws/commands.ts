@@ -1,18 +1,19 @@
 /**
  * `command {command, args}` frames on `/ws/execution`: small session operations outside a turn,
- * answered with `command_result` (or an `error` envelope with a clear code).
+ * answered with `command_result` (or an `error` envelope with a clear code). Commands act on the
+ * caller's own session, opened through the sessions module like every other entry point.
  */
 import { z } from 'zod';
-import { CORE_MEMORY_SECTIONS, editCoreMemory, effectiveCoreMemory } from '../../agent/core-memory.js';
-import { SessionDocuments } from '../../agent/session-documents.js';
 import { toDocument } from '../../contract/http-schemas.js';
-import type { Identity, SessionRow } from '../../store/store.js';
+import { CORE_MEMORY_SECTIONS } from '../../sessions/core-memory.js';
+import type { OwnedSession } from '../../sessions/owned-session.js';
+import type { Identity } from '../../store/store.js';
 import { TurnError } from '../../turns/turn-error.js';
 import type { ServerContext } from '../server-context.js';
 
 type Handler = (
   context: ServerContext,
-  session: SessionRow,
+  session: OwnedSession,
   args: Record<string, unknown>,
 ) => Promise<unknown>;
 
@@ -23,63 +24,73 @@ function parse<T extends z.ZodType>(schema: T, args: Record<string, unknown>): z
   return parsed.data;
 }
 
-function documentsOf(context: ServerContext, session: SessionRow): SessionDocuments {
-  return new SessionDocuments(context.store, session.id, session.activeDocumentId);
-}
-
-export const COMMANDS: Record<string, Handler> = {
-  list_documents: async (context, session) => {
-    const documents = await context.store.listDocuments(session.id);
-    return { documents: documents.map((document) => toDocument(document, session.activeDocumentId)) };
-  },
-  set_active_document: async (context, session, args) => {
-    const { document } = parse(z.object({ document: z.string().min(1) }), args);
-    const documents = documentsOf(context, session);
-    const found = await documents.resolve(document);
-    if (!found) throw new TurnError('invalid_frame', `no document '${document}' in this session`);
-    await documents.activate(found);
-    return { document: toDocument(found, found.id) };
-  },
-  load_document: async (context, session, args) => {
-    const { source, alias } = parse(
-      z.object({ source: z.string().min(1), alias: z.string().max(48).optional() }),
-      args,
-    );
-    const { config } = context;
-    const { document, added } = await documentsOf(context, session).load(source, alias, {
-      ...config.documents,
-      maxUploadBytes: config.server.maxUploadBytes,
-      workspaceRoot: context.workspaceRoot(session.workspaceId, session.id),
-    });
-    return { added, document: toDocument(document, document.id) };
-  },
-  get_core_memory: async (_context, session) => ({ core_memory: effectiveCoreMemory(session.coreMemory) }),
-  edit_core_memory: async (context, session, args) => {
-    const { section, content, mode } = parse(
-      z.object({
-        section: z.enum(CORE_MEMORY_SECTIONS as [string, ...string[]]),
-        content: z.string(),
-        mode: z.enum(['replace', 'append']).default('replace'),
-      }),
-      args,
-    );
-    const edit = editCoreMemory(
-      session.coreMemory,
-      section as (typeof CORE_MEMORY_SECTIONS)[number],
-      content,
-      mode,
-    );
-    if (!edit.ok) throw new TurnError('invalid_frame', edit.error);
-    await context.store.updateSession(session.id, { coreMemory: edit.memory });
-    return { core_memory: edit.memory };
-  },
-  reset_sandbox: async (context, session) => {
-    if (context.runner.runningTurn(session.id))
-      throw new TurnError('turn_in_progress', 'a turn is running; cancel it first');
-    await context.sandboxes.evict(session.id);
-    return { reset: true };
-  },
-};
+/** A Map, not an object: a command name is never looked up on a prototype (`constructor`, ...). */
+export const COMMANDS: ReadonlyMap<string, Handler> = new Map<string, Handler>([
+  [
+    'list_documents',
+    async (_context, session) => {
+      const documents = await session.documents.list();
+      const active = session.documents.activeDocumentId;
+      return { documents: documents.map((document) => toDocument(document, active)) };
+    },
+  ],
+  [
+    'set_active_document',
+    async (_context, session, args) => {
+      const { document } = parse(z.object({ document: z.string().min(1) }), args);
+      const found = await session.documents.resolve(document);
+      if (!found) throw new TurnError('invalid_frame', `no document '${document}' in this session`);
+      await session.documents.activate(found);
+      return { document: toDocument(found, found.id) };
+    },
+  ],
+  [
+    'load_document',
+    async (context, session, args) => {
+      const { source, alias } = parse(
+        z.object({ source: z.string().min(1), alias: z.string().max(48).optional() }),
+        args,
+      );
+      const { config } = context;
+      const { document, added } = await session.documents.load(source, alias, {
+        ...config.documents,
+        maxUploadBytes: config.server.maxUploadBytes,
+        workspaceRoot: session.workspaceRoot,
+      });
+      return { added, document: toDocument(document, document.id) };
+    },
+  ],
+  ['get_core_memory', async (_context, session) => ({ core_memory: session.coreMemory() })],
+  [
+    'edit_core_memory',
+    async (_context, session, args) => {
+      const { section, content, mode } = parse(
+        z.object({
+          section: z.enum(CORE_MEMORY_SECTIONS as [string, ...string[]]),
+          content: z.string(),
+          mode: z.enum(['replace', 'append']).default('replace'),
+        }),
+        args,
+      );
+      const edit = await session.editCoreMemory(
+        section as (typeof CORE_MEMORY_SECTIONS)[number],
+        content,
+        mode,
+      );
+      if (!edit.ok) throw new TurnError('invalid_frame', edit.error);
+      return { core_memory: edit.memory };
+    },
+  ],
+  [
+    'reset_sandbox',
+    async (context, session) => {
+      if (context.runner.runningTurn(session.id))
+        throw new TurnError('turn_in_progress', 'a turn is running; cancel it first');
+      await session.releaseSandbox();
+      return { reset: true };
+    },
+  ],
+]);
 
 export async function runCommand(
   context: ServerContext,
@@ -88,16 +99,12 @@ export async function runCommand(
   command: string,
   args: Record<string, unknown>,
 ): Promise<unknown> {
-  const handler = COMMANDS[command];
+  const handler = COMMANDS.get(command);
   if (!handler)
     throw new TurnError(
       'unknown_command',
-      `unknown command '${command}'; known: ${Object.keys(COMMANDS).join(', ')}`,
+      `unknown command '${command}'; known: ${[...COMMANDS.keys()].join(', ')}`,
     );
   if (!sessionId) throw new TurnError('invalid_frame', 'this command needs a session_id');
-  const session = await context.store.getSession(sessionId);
-  if (!session || session.workspaceId !== identity.workspaceId || session.userId !== identity.userId) {
-    throw new TurnError('session_not_found', `no session ${sessionId}`);
-  }
-  return handler(context, session, args);
+  return handler(context, await context.sessions.open(identity, sessionId), args);
 }

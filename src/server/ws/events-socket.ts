@@ -4,6 +4,7 @@
  * ignored. Without since_seq it starts live; with it, it replays what was missed first.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 import { sessionKey } from '../../events/event-bus.js';
 import { Subscription } from '../../events/subscription.js';
 import { errorMessage } from '../../util/text.js';
@@ -12,27 +13,39 @@ import { sendError, socketSink } from './socket-sink.js';
 
 const POLICY_VIOLATION = 1008;
 
+/** Each parameter once: a repeated one arrives as an array and is refused, never passed on. */
+const eventsQuery = z.object({
+  session_id: z.string().min(1).max(200),
+  since_seq: z.coerce.number().int().nonnegative().optional(),
+});
+
 export function eventsSocket(context: ServerContext): FastifyPluginAsync {
   return async (app) => {
     app.get(
       '/api/v1/ws/execution/events',
       { websocket: true, schema: { hide: true } },
       async (socket, request) => {
-        const query = request.query as { session_id?: string; since_seq?: string };
-        const identity = request.auth.identity;
-        const sinceSeq = query.since_seq === undefined ? undefined : Number(query.since_seq);
-        if (!query.session_id || (sinceSeq !== undefined && (!Number.isInteger(sinceSeq) || sinceSeq < 0))) {
+        const query = eventsQuery.safeParse(request.query);
+        if (!query.success) {
           sendError(
             socket,
             'invalid_frame',
-            'connect with ?session_id=<id> and optionally &since_seq=<n >= 0>',
+            'connect with ?session_id=<id> (given once) and optionally &since_seq=<n >= 0>',
+            {
+              issues: query.error.issues.map((issue) => ({
+                path: issue.path.join('.'),
+                message: issue.message,
+              })),
+            },
           );
-          socket.close(POLICY_VIOLATION, 'session_id required');
+          socket.close(POLICY_VIOLATION, 'bad query');
           return;
         }
-        const session = await context.store.getSession(query.session_id);
-        if (!session || session.workspaceId !== identity.workspaceId || session.userId !== identity.userId) {
-          sendError(socket, 'session_not_found', `no session ${query.session_id}`);
+        const { session_id: sessionId, since_seq: sinceSeq } = query.data;
+        const identity = request.auth.identity;
+        const session = await context.sessions.find(identity, sessionId);
+        if (!session) {
+          sendError(socket, 'session_not_found', `no session ${sessionId}`);
           socket.close(POLICY_VIOLATION, 'session not found');
           return;
         }

@@ -10,6 +10,7 @@ import { DocumentError } from '../../documents/document-error.js';
 import { sessionKey } from '../../events/event-bus.js';
 import { type ClientFrame, clientFrame } from '../../events/frames.js';
 import { Subscription } from '../../events/subscription.js';
+import { SessionError } from '../../sessions/session-error.js';
 import type { Identity } from '../../store/store.js';
 import { TurnError } from '../../turns/turn-error.js';
 import { errorMessage } from '../../util/text.js';
@@ -126,14 +127,7 @@ class ExecutionConnection {
         return;
       }
       case 'resume': {
-        const session = await this.context.store.getSession(frame.session_id);
-        if (
-          !session ||
-          session.workspaceId !== this.identity.workspaceId ||
-          session.userId !== this.identity.userId
-        ) {
-          throw new TurnError('session_not_found', `no session ${frame.session_id}`);
-        }
+        const session = await this.context.sessions.open(this.identity, frame.session_id);
         this.lastSession = session.id;
         this.subscribe(session.id, frame.since_seq);
         return;
@@ -199,6 +193,10 @@ class ExecutionConnection {
     if (frame.type === 'command') about.command = frame.command;
     if (TurnError.isInstance(error)) {
       sendError(this.socket, error.code, error.message, { ...about, ...error.details });
+      return;
+    }
+    if (SessionError.isInstance(error)) {
+      sendError(this.socket, error.code, error.message, about);
       return;
     }
     if (DocumentError.isInstance(error)) {

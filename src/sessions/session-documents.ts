@@ -1,25 +1,37 @@
 /**
  * A session's documents: added from any source under a unique alias (the newest becomes the
- * active one), found by alias, id or name, and their text read once per turn. Shared by the
- * agent's tools and the HTTP documents routes.
+ * active one), found by alias, id or name, and their text read once per turn. Reached through
+ * an `OwnedSession`, so a document of another session is never found here.
  */
 import { randomUUID } from 'node:crypto';
 import type { DocumentsConfig } from '../config/config.js';
 import { loadFromUrl, loadFromWorkspace } from '../documents/load-document.js';
 import type { LoadedDocument } from '../documents/loaded-document.js';
-import type { DocumentMeta, Store } from '../store/store.js';
+import type { DocumentMeta, SessionRow, Store } from '../store/store.js';
+import { SessionError } from './session-error.js';
 
 export class SessionDocuments {
   private readonly texts = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
-    readonly sessionId: string,
-    private activeId: string | null,
+    private readonly session: SessionRow,
   ) {}
 
+  get sessionId(): string {
+    return this.session.id;
+  }
+
   get activeDocumentId(): string | null {
-    return this.activeId;
+    return this.session.activeDocumentId;
+  }
+
+  /** One of this session's documents by id, or `document_not_found`. */
+  async get(documentId: string): Promise<DocumentMeta> {
+    const document = await this.store.getDocument(documentId);
+    if (!document || document.sessionId !== this.sessionId)
+      throw new SessionError('document_not_found', `no document ${documentId} in session ${this.sessionId}`);
+    return document;
   }
 
   list(): Promise<DocumentMeta[]> {
@@ -28,7 +40,8 @@ export class SessionDocuments {
 
   /** By alias, id or name; the active document when `ref` is empty. */
   async resolve(ref?: string): Promise<DocumentMeta | undefined> {
-    if (!ref?.trim()) return this.activeId ? this.store.getDocument(this.activeId) : undefined;
+    if (!ref?.trim())
+      return this.activeDocumentId ? this.store.getDocument(this.activeDocumentId) : undefined;
     const wanted = ref.trim();
     const byAlias = await this.store.getDocumentByAlias(this.sessionId, wanted);
     if (byAlias) return byAlias;
@@ -89,17 +102,17 @@ export class SessionDocuments {
   }
 
   async activate(document: DocumentMeta): Promise<void> {
-    this.activeId = document.id;
     await this.store.updateSession(this.sessionId, { activeDocumentId: document.id });
+    this.session.activeDocumentId = document.id;
   }
 
   async remove(document: DocumentMeta): Promise<void> {
     await this.store.deleteDocument(document.id);
     this.texts.delete(document.id);
-    if (this.activeId === document.id) {
+    if (this.activeDocumentId === document.id) {
       const newest = (await this.list()).sort((a, b) => b.createdAt - a.createdAt)[0];
-      this.activeId = newest?.id ?? null;
-      await this.store.updateSession(this.sessionId, { activeDocumentId: this.activeId });
+      await this.store.updateSession(this.sessionId, { activeDocumentId: newest?.id ?? null });
+      this.session.activeDocumentId = newest?.id ?? null;
     }
   }
 }

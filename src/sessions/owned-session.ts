@@ -1,0 +1,80 @@
+/**
+ * A session opened for the identity that owns it. Everything that belongs to a session — its
+ * documents, core memory, conversation history and sandbox — is reached through this object,
+ * and the only way to get one is `SessionAccess.open` (or `create`), which checks ownership. So
+ * code holding an `OwnedSession` cannot reach another identity's data by passing the wrong id.
+ */
+import type { CoreMemory, Identity, SessionRow, Store, TurnRow } from '../store/store.js';
+import { editCoreMemory, effectiveCoreMemory, type MemoryEdit } from './core-memory.js';
+import { SessionDocuments } from './session-documents.js';
+import type { SandboxLease, SessionSandboxes } from './session-sandboxes.js';
+
+export interface OwnedSessionDeps {
+  store: Store;
+  sandboxes: SessionSandboxes;
+  /** The directory `load_document` paths of this session resolve in. */
+  workspaceRoot: string;
+}
+
+export class OwnedSession {
+  readonly documents: SessionDocuments;
+
+  constructor(
+    /** The row as loaded; document activation and memory edits keep it current. */
+    readonly row: SessionRow,
+    private readonly deps: OwnedSessionDeps,
+  ) {
+    this.documents = new SessionDocuments(deps.store, row);
+  }
+
+  get id(): string {
+    return this.row.id;
+  }
+
+  get identity(): Identity {
+    return { workspaceId: this.row.workspaceId, userId: this.row.userId };
+  }
+
+  get workspaceRoot(): string {
+    return this.deps.workspaceRoot;
+  }
+
+  /** What the agent sees: blocks never written fall back to their defaults. */
+  coreMemory(): CoreMemory {
+    return effectiveCoreMemory(this.row.coreMemory);
+  }
+
+  /** Validates and stores one block; a refused edit changes nothing. */
+  async editCoreMemory(
+    section: keyof CoreMemory,
+    content: string,
+    mode: 'replace' | 'append',
+  ): Promise<MemoryEdit> {
+    const edit = editCoreMemory(this.row.coreMemory, section, content, mode);
+    if (!edit.ok) return edit;
+    await this.deps.store.updateSession(this.id, { coreMemory: edit.memory });
+    this.row.coreMemory = edit.memory;
+    return edit;
+  }
+
+  /** Oldest first. */
+  turns(options?: { limit?: number; afterIndex?: number }): Promise<TurnRow[]> {
+    return this.deps.store.listTurns(this.id, options);
+  }
+
+  async saveHistorySummary(summary: string, summarizedThrough: number): Promise<void> {
+    await this.deps.store.updateSession(this.id, { historySummary: summary, summarizedThrough });
+    this.row.historySummary = summary;
+    this.row.summarizedThrough = summarizedThrough;
+  }
+
+  /** Leases this session's own sandbox (started on first use, kept between turns). */
+  useSandbox(signal?: AbortSignal): Promise<SandboxLease> {
+    return this.deps.sandboxes.use({ ...this.identity, sessionId: this.id }, signal);
+  }
+
+  /** Destroys this session's sandbox (unless a turn is using it right now). */
+  releaseSandbox(): Promise<void> {
+    return this.deps.sandboxes.evict(this.id);
+  }
+}
