@@ -29,6 +29,7 @@ import { traceRoutes } from './routes/trace-routes.js';
 import type { ServerContext } from './server-context.js';
 import { eventsSocket } from './ws/events-socket.js';
 import { executionSocket } from './ws/execution-socket.js';
+import { SocketQuota } from './ws/socket-quota.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -114,7 +115,8 @@ export async function buildApp(
   await app.register(traceRoutes(context));
   await app.register(runtimeRoutes(context.runtime));
   await app.register(metricsRoutes(context.metrics.registry));
-  await app.register(executionSocket(context));
-  await app.register(eventsSocket(context));
+  const sockets = new SocketQuota(config.quotas.socketsPerUser);
+  await app.register(executionSocket(context, sockets));
+  await app.register(eventsSocket(context, sockets));
   return app;
 }

@@ -9,6 +9,7 @@ import { sessionKey } from '../../events/event-bus.js';
 import { Subscription } from '../../events/subscription.js';
 import { errorMessage } from '../../util/text.js';
 import type { ServerContext } from '../server-context.js';
+import type { SocketQuota } from './socket-quota.js';
 import { sendError, socketSink } from './socket-sink.js';
 
 const POLICY_VIOLATION = 1008;
@@ -19,12 +20,13 @@ const eventsQuery = z.object({
   since_seq: z.coerce.number().int().nonnegative().optional(),
 });
 
-export function eventsSocket(context: ServerContext): FastifyPluginAsync {
+export function eventsSocket(context: ServerContext, quota: SocketQuota): FastifyPluginAsync {
   return async (app) => {
     app.get(
       '/api/v1/ws/execution/events',
       { websocket: true, schema: { hide: true } },
       async (socket, request) => {
+        if (!quota.admit(socket, request.auth.identity)) return;
         const query = eventsQuery.safeParse(request.query);
         if (!query.success) {
           sendError(
@@ -49,6 +51,7 @@ export function eventsSocket(context: ServerContext): FastifyPluginAsync {
           socket.close(POLICY_VIOLATION, 'session not found');
           return;
         }
+        if (socket.readyState !== socket.OPEN) return; // closed while the session was looked up
         const subscription = new Subscription(
           {
             store: context.store,

@@ -16,11 +16,13 @@ import { TurnError } from '../../turns/turn-error.js';
 import { errorMessage } from '../../util/text.js';
 import type { ServerContext } from '../server-context.js';
 import { runCommand } from './commands.js';
+import type { SocketQuota } from './socket-quota.js';
 import { FrameRateLimit, sendEnvelope, sendError, socketSink } from './socket-sink.js';
 
-export function executionSocket(context: ServerContext): FastifyPluginAsync {
+export function executionSocket(context: ServerContext, quota: SocketQuota): FastifyPluginAsync {
   return async (app) => {
     app.get('/api/v1/ws/execution', { websocket: true, schema: { hide: true } }, (socket, request) => {
+      if (!quota.admit(socket, request.auth.identity)) return;
       const handler = new ExecutionConnection(context, socket, request.auth.identity, (text) =>
         request.log.warn(text),
       );
