@@ -56,6 +56,9 @@ export async function buildApp(
     bodyLimit: config.server.maxUploadBytes,
     // Sockets stay open during a turn; shutdown must not wait for them.
     forceCloseConnections: true,
+    // Errors the router raises before any route runs (a malformed URL, a path parameter over
+    // its length limit) get the same error body as every other error.
+    frameworkErrors: (error, request, reply) => sendError(error, request, reply),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
