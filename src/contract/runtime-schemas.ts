@@ -63,10 +63,12 @@ export const runtimeStatus = z.object({
   database: z.object({ status: z.enum(['ready', 'degraded']), dialect: z.string() }),
   sandbox: z.object({
     provider: z.string(),
-    /** Started sandboxes waiting idle. */
+    /** Started, never-used sandboxes ready for the next session. */
     warm: z.number().int(),
     live: z.number().int(),
     cap: z.number().int(),
+    /** Turns waiting for a free sandbox slot right now. */
+    waiting: z.number().int(),
   }),
   posthog: z.object({
     enabled: z.boolean(),

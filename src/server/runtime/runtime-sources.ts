@@ -26,7 +26,7 @@ export interface RuntimeSources {
   /** The model client in force now. */
   lm(): Pick<LmClient, 'generate' | 'resolve'>;
   store: Pick<Store, 'ping' | 'dialect'>;
-  sandboxStats(): Pick<SandboxPoolStats, 'idle' | 'live' | 'cap'>;
+  sandboxStats(): Pick<SandboxPoolStats, 'idle' | 'live' | 'cap' | 'waiting'>;
   mlflowStatus(): MlflowStatus;
   posthogStatus(): PosthogStatus;
   /**

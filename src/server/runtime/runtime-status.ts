@@ -96,7 +96,13 @@ export async function buildRuntimeStatus(
     tests: { lm: lmTest, daytona: daytonaTest },
     guidance: dedupe(guidance),
     database: { status: databaseOk ? 'ready' : 'degraded', dialect: sources.store.dialect },
-    sandbox: { provider: config.sandbox.provider, warm: stats.idle, live: stats.live, cap: stats.cap },
+    sandbox: {
+      provider: config.sandbox.provider,
+      warm: stats.idle,
+      live: stats.live,
+      cap: stats.cap,
+      waiting: stats.waiting,
+    },
     posthog: { enabled: posthog.enabled, status: posthog.status, error: posthog.error ?? null },
   };
 }

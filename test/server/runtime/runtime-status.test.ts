@@ -51,7 +51,7 @@ describe('GET /api/v1/runtime/status', () => {
       daytona: { api_key_set: false, api_url_set: false, target_set: false, configured: false },
       tests: { lm: null, daytona: null },
       database: { status: 'ready', dialect: 'sqlite' },
-      sandbox: { provider: 'pyodide', warm: 0, live: 0, cap: 3 },
+      sandbox: { provider: 'pyodide', warm: 0, live: 0, cap: 3, waiting: 0 },
       posthog: { enabled: false, status: 'disabled', error: null },
     });
     expect(body.guidance[0]).toMatch(/^Set DSPY_LM_MODEL=openai\/gpt-4\.1-mini .*and DSPY_LLM_API_KEY$/);
