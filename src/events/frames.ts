@@ -192,7 +192,8 @@ export const ERROR_CODES = {
   document_extraction_failed: 'the document could not be read',
   document_empty: 'the document has no text',
   invalid_cursor: 'the list cursor is not one this server gave out',
-  forbidden: 'the resource belongs to someone else',
+  forbidden: 'the resource belongs to someone else, or only an admin may do this',
+  origin_not_allowed: 'a web page of another origin may not call this server (see CORS_ALLOWED_ORIGINS)',
   // traces and feedback
   trace_not_found: 'no such trace',
   turn_not_found: 'no such turn',

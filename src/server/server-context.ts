@@ -11,6 +11,7 @@ import type { SandboxPool } from '../sandbox/sandbox-pool.js';
 import type { Store } from '../store/store.js';
 import type { FeedbackRecorder } from '../tracing/feedback-recorder.js';
 import type { FleetMetrics } from '../tracing/metrics.js';
+import type { SecretRedactor } from '../tracing/redaction.js';
 import type { TraceCatalog } from '../tracing/trace-catalog.js';
 import type { TurnRunner } from '../turns/turn-runner.js';
 import type { Authenticator } from './auth/authenticator.js';
@@ -30,6 +31,8 @@ export interface ServerContext {
   traces: TraceCatalog;
   feedback: FeedbackRecorder;
   metrics: FleetMetrics;
+  /** Removes configured secrets and token-like text from everything the server sends or logs. */
+  redactor: SecretRedactor;
   runtime: RuntimeRoutesOptions;
   /** Where each session's `load_document` paths live. */
   workspaceRoot(workspaceId: string, sessionId: string): string;

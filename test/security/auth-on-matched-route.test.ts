@@ -18,9 +18,12 @@ const API_KEY = 'sk-route-auth-key-0123456789abcdef';
 let harness: Harness;
 let attacker: ScriptedLmServer;
 
-/** The routes anyone may call: health, readiness, the API description, docs, metrics, CORS preflight. */
-function isPublic(method: string, url: string): boolean {
-  if (method === 'OPTIONS' && url === '*') return true;
+/**
+ * The routes anyone may call: health, readiness, the API description, docs, metrics. (CORS
+ * preflights from allowed origins are answered before auth by the CORS hook; any other OPTIONS
+ * request needs a token like everything else.)
+ */
+function isPublic(_method: string, url: string): boolean {
   return ['/health', '/ready', '/openapi.json', '/metrics'].includes(url) || url.startsWith('/docs');
 }
 
@@ -31,6 +34,7 @@ beforeAll(async () => {
     AUTH_REQUIRED: 'true',
     DEV_JWT_SECRET: SECRET,
     DSPY_LLM_API_KEY: API_KEY,
+    ADMIN_USERS: 'acme/root',
   });
 });
 afterAll(async () => {
@@ -47,7 +51,7 @@ describe('auth on the matched route', () => {
     expect([patch.status, patch.body?.code]).toEqual([401, 'auth_required']);
     expect([test.status, test.body?.code]).toEqual([401, 'auth_required']);
     expect(attacker.requests).toEqual([]);
-    const token = await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'alice' });
+    const token = await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'root' });
     const settings = await api(harness, 'GET', '/api/v1/runtime/settings', undefined, {
       authorization: `Bearer ${token}`,
     });
@@ -103,6 +107,14 @@ describe('auth on the matched route', () => {
       const response = await fetch(`${harness.url}${path}`, { redirect: 'manual' });
       expect([path, response.status < 400]).toEqual([path, true]);
     }
+    // A browser's CORS preflight carries no token; the server's own origin gets its answer.
+    const origin = harness.url;
+    const preflight = await fetch(`${harness.url}/api/v1/runtime/settings`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'PATCH' },
+    });
+    expect([preflight.status, preflight.headers.get('access-control-allow-origin')]).toEqual([204, origin]);
+    expect(preflight.headers.get('access-control-allow-methods')).toContain('PATCH');
     for (const path of ['/api/v1/nope', '/%61pi/v1/nope', '/nope']) {
       const response = await api(harness, 'GET', path);
       expect([path, response.status, response.body?.code]).toEqual([path, 404, 'not_found']);

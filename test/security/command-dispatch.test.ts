@@ -37,7 +37,11 @@ describe('command dispatch', () => {
     const socket = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`);
     for (const command of INHERITED) socket.send({ type: 'command', command, session_id: session });
     await socket.until(() => socket.frames.length >= INHERITED.length);
-    const answers = socket.frames.map((frame) => [frame.type, frame.code, (frame.details as never)?.command]);
+    const answers = socket.frames.map((frame) => [
+      frame.type,
+      frame.code,
+      (frame.details as { command?: string } | undefined)?.command,
+    ]);
     expect(answers).toEqual(INHERITED.map((command) => ['error', 'unknown_command', command]));
     const wire = JSON.stringify(socket.frames);
     for (const secret of [SECRET, API_KEY, harness.dataDir]) expect(wire).not.toContain(secret);

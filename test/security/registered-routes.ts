@@ -27,8 +27,9 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
   return routes;
 }
 
-/** A concrete path for a pattern: every `:param` and `*` becomes `x`. */
+/** A concrete path for a pattern: every `:param` and `*` becomes `x` (a bare `*` becomes `/x`). */
 export function concretePath(pattern: string): string {
+  if (pattern === '*') return '/x';
   return pattern.replace(/:[A-Za-z_]+/g, 'x').replace(/\*$/, 'x');
 }
 

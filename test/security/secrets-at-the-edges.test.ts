@@ -20,7 +20,16 @@ let serverLog = '';
 beforeAll(async () => {
   harness = await startHarness(
     { DSPY_LLM_API_KEY: API_KEY },
-    { logger: { level: 'info', stream: { write: (line: string) => void (serverLog += line) } } },
+    {
+      logger: {
+        level: 'info',
+        stream: {
+          write: (line: string) => {
+            serverLog += line;
+          },
+        },
+      },
+    },
   );
 });
 afterAll(async () => {

@@ -1,6 +1,8 @@
 /**
  * `command {command, args}` frames on `/ws/execution`: small session operations outside a turn,
- * answered with `command_result` (or an `error` envelope with a clear code).
+ * answered with `command_result` (or an `error` envelope with a clear code). The names come from
+ * the client, so they are looked up in a Map: only the commands defined here exist, never a name
+ * an object inherits (`constructor`, `__proto__`, `toString`, ...).
  */
 import { z } from 'zod';
 import { CORE_MEMORY_SECTIONS, editCoreMemory, effectiveCoreMemory } from '../../agent/core-memory.js';
@@ -27,7 +29,7 @@ function documentsOf(context: ServerContext, session: SessionRow): SessionDocume
   return new SessionDocuments(context.store, session.id, session.activeDocumentId);
 }
 
-export const COMMANDS: Record<string, Handler> = {
+const HANDLERS: Record<string, Handler> = {
   list_documents: async (context, session) => {
     const documents = await context.store.listDocuments(session.id);
     return { documents: documents.map((document) => toDocument(document, session.activeDocumentId)) };
@@ -81,6 +83,12 @@ export const COMMANDS: Record<string, Handler> = {
   },
 };
 
+/** The commands by name: `Object.entries` takes own keys only, and a Map inherits none. */
+export const COMMANDS: ReadonlyMap<string, Handler> = new Map(Object.entries(HANDLERS));
+
+/** The longest command name echoed back in an error. */
+const MAX_ECHOED_NAME = 64;
+
 export async function runCommand(
   context: ServerContext,
   identity: Identity,
@@ -88,11 +96,11 @@ export async function runCommand(
   command: string,
   args: Record<string, unknown>,
 ): Promise<unknown> {
-  const handler = COMMANDS[command];
+  const handler = COMMANDS.get(command);
   if (!handler)
     throw new TurnError(
       'unknown_command',
-      `unknown command '${command}'; known: ${Object.keys(COMMANDS).join(', ')}`,
+      `unknown command '${command.slice(0, MAX_ECHOED_NAME)}'; known: ${[...COMMANDS.keys()].join(', ')}`,
     );
   if (!sessionId) throw new TurnError('invalid_frame', 'this command needs a session_id');
   const session = await context.store.getSession(sessionId);

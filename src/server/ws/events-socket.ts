@@ -8,7 +8,7 @@ import { sessionKey } from '../../events/event-bus.js';
 import { Subscription } from '../../events/subscription.js';
 import { errorMessage } from '../../util/text.js';
 import type { ServerContext } from '../server-context.js';
-import { sendError, socketSink } from './socket-sink.js';
+import { errorSender, socketSink } from './socket-sink.js';
 
 const POLICY_VIOLATION = 1008;
 
@@ -18,21 +18,18 @@ export function eventsSocket(context: ServerContext): FastifyPluginAsync {
       '/api/v1/ws/execution/events',
       { websocket: true, schema: { hide: true } },
       async (socket, request) => {
+        const sendError = errorSender(socket, context.redactor);
         const query = request.query as { session_id?: string; since_seq?: string };
         const identity = request.auth.identity;
         const sinceSeq = query.since_seq === undefined ? undefined : Number(query.since_seq);
         if (!query.session_id || (sinceSeq !== undefined && (!Number.isInteger(sinceSeq) || sinceSeq < 0))) {
-          sendError(
-            socket,
-            'invalid_frame',
-            'connect with ?session_id=<id> and optionally &since_seq=<n >= 0>',
-          );
+          sendError('invalid_frame', 'connect with ?session_id=<id> and optionally &since_seq=<n >= 0>');
           socket.close(POLICY_VIOLATION, 'session_id required');
           return;
         }
         const session = await context.store.getSession(query.session_id);
         if (!session || session.workspaceId !== identity.workspaceId || session.userId !== identity.userId) {
-          sendError(socket, 'session_not_found', `no session ${query.session_id}`);
+          sendError('session_not_found', `no session ${query.session_id}`);
           socket.close(POLICY_VIOLATION, 'session not found');
           return;
         }
@@ -47,7 +44,6 @@ export function eventsSocket(context: ServerContext): FastifyPluginAsync {
             queueLimit: context.config.events.subscriberQueue,
             onGap: (oldest, requested) =>
               sendError(
-                socket,
                 'replay_gap',
                 `frames after seq ${requested} are gone; replaying from seq ${oldest}`,
                 {
