@@ -64,6 +64,9 @@ describe('admin-only runtime settings (AUTH_REQUIRED=true)', () => {
       expect(attempt.body?.message).toMatch(/ADMIN_USERS/);
       expect(attempt.body?.message).toMatch(/roles/);
     }
+    // The HEAD route fastify adds for the GET is as closed as the GET.
+    const head = await api(harness, 'HEAD', '/api/v1/runtime/settings', undefined, bearer(bob));
+    expect(head.status).toBe(403);
     expect(harness.lm.requests).toEqual([]);
     const me = await api(harness, 'GET', '/api/v1/auth/me', undefined, bearer(bob));
     expect(me.body).toMatchObject({ user_id: 'bob', is_admin: false });
