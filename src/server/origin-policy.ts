@@ -10,8 +10,10 @@
  * - otherwise, or with TRUST_PROXY set: the scheme and host the request was addressed to, as a
  *   trusted reverse proxy forwards them (`X-Forwarded-Proto`, `X-Forwarded-Host`; fastify
  *   believes those only from peers TRUST_PROXY names).
- * Requests without an Origin header (CLI clients, curl, same-origin GETs) are not browsers on
- * another site and are let through.
+ * Requests without an Origin header (CLI clients, curl) are not browsers on another site and
+ * are let through, with one exception: a browser sends no Origin on a same-origin GET, so a
+ * DNS-rebound page could read the API. So in local mode, listening on loopback without a proxy,
+ * requests must also be addressed (`Host`) to a loopback name or to the host of a listed origin.
  */
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ServerConfig } from '../config/config.js';
@@ -34,6 +36,7 @@ export type OriginDecision =
 export class OriginPolicy {
   private readonly anyOrigin: boolean;
   private readonly listed: Set<string>;
+  private readonly listedHosts: Set<string>;
   private readonly loopback: boolean;
   private readonly behindProxy: boolean;
 
@@ -41,6 +44,7 @@ export class OriginPolicy {
     const { corsOrigins, host, trustProxy } = options.server;
     this.anyOrigin = corsOrigins.includes('*');
     this.listed = new Set(corsOrigins.map((origin) => normalized(origin) ?? origin));
+    this.listedHosts = new Set([...this.listed].map((origin) => hostnameOf(origin)).filter(Boolean));
     this.loopback = isLoopbackHost(host);
     this.behindProxy = Array.isArray(trustProxy) ? trustProxy.length > 0 : Boolean(trustProxy);
   }
@@ -68,6 +72,15 @@ export class OriginPolicy {
   hook(): onRequestAsyncHookHandler {
     return async (request) => {
       if (!this.options.enforce) return;
+      if (!this.hostAllowed(request.headers.host)) {
+        const host = String(request.headers.host).slice(0, MAX_ECHOED_ORIGIN);
+        throw new HttpError(
+          403,
+          'host_not_allowed',
+          `this server listens on loopback and answers requests addressed to localhost, 127.0.0.1 or [::1], not to '${host}' ` +
+            '(a page on a DNS-rebound name); if that name is your own for this machine, add its origin to CORS_ALLOWED_ORIGINS',
+        );
+      }
       const decision = this.decide(request);
       if (decision.kind !== 'refused') return;
       const origin = decision.origin.slice(0, MAX_ECHOED_ORIGIN);
@@ -79,6 +92,15 @@ export class OriginPolicy {
           'if that page is yours, add its origin to CORS_ALLOWED_ORIGINS',
       );
     };
+  }
+
+  private hostAllowed(host: string | undefined): boolean {
+    if (!this.loopback || this.behindProxy || this.anyOrigin || !host) return true;
+    const name = hostnameOf(`http://${host}`);
+    return (
+      name !== '' &&
+      (LOOPBACK_NAMES.includes(name) || /^127\.\d+\.\d+\.\d+$/.test(name) || this.listedHosts.has(name))
+    );
   }
 
   private ownOrigins(request: FastifyRequest): string[] {
@@ -102,6 +124,15 @@ function normalized(value: string): string | undefined {
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The host name of a URL (IPv6 in brackets), or '' when it does not parse. */
+function hostnameOf(value: string): string {
+  try {
+    return new URL(value).hostname;
+  } catch {
+    return '';
   }
 }
 

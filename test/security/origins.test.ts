@@ -115,6 +115,14 @@ describe('origins in local mode (default settings)', () => {
       '{}',
     );
     expect(post.status).toBe(403);
+    // Same-origin GETs carry no Origin: the rebound page is recognised by the Host it addressed.
+    const read = await raw(harness, 'GET', '/api/v1/sessions', { host });
+    expect([read.status, JSON.parse(read.body).code]).toEqual([403, 'host_not_allowed']);
+    expect(JSON.parse(read.body).message).toMatch(/CORS_ALLOWED_ORIGINS/);
+    for (const name of ['localhost', '127.0.0.1', '[::1]', '127.0.0.1:1']) {
+      const direct = await raw(harness, 'GET', '/api/v1/sessions', { host: name });
+      expect([name, direct.status]).toEqual([name, 200]);
+    }
   });
 
   it('gives another website no CORS headers and refuses its requests', async () => {
@@ -188,6 +196,23 @@ describe('origins with CORS_ALLOWED_ORIGINS and a trusted reverse proxy', () => 
         'x-forwarded-proto': 'https',
       }),
     ).toBe('HTTP 403');
+  });
+});
+
+describe('a name of your own for the machine, in CORS_ALLOWED_ORIGINS', () => {
+  let harness: Harness;
+  beforeAll(async () => {
+    harness = await startHarness({ CORS_ALLOWED_ORIGINS: 'http://fleet.local:8000' });
+  });
+  afterAll(async () => {
+    await harness?.close();
+  });
+
+  it('answers requests addressed to that host, and still no other', async () => {
+    const named = await raw(harness, 'GET', '/api/v1/sessions', { host: 'fleet.local:8000' });
+    expect(named.status).toBe(200);
+    const other = await raw(harness, 'GET', '/api/v1/sessions', { host: 'fleet.example:8000' });
+    expect(other.status).toBe(403);
   });
 });
 
