@@ -198,6 +198,10 @@ export class ChatAgent {
         maxRetries: chat.maxRetries,
         maxOutputTokens: chat.maxTokens,
         abortSignal: request.signal,
+        // The error reaches the turn runner as the stream's `error` part and is reported there,
+        // redacted. The SDK's default prints the raw error to the console: the provider's
+        // answer (which may quote the API key) and the whole request body.
+        onError: () => {},
         prepareStep: ({ stepNumber }) => {
           spans.begin(firstIteration + stepNumber + 1);
           return undefined;

@@ -68,8 +68,19 @@ export interface SandboxConfig {
 export interface ServerConfig {
   host: string;
   port: number;
-  /** Allowed CORS origins; `*` allows any (local only). */
+  /**
+   * Origins (besides the server's own) allowed to call it from a browser: CORS, and in local
+   * mode the only foreign origins let in at all. Normalised (`scheme://host[:port]`); `*` allows
+   * any (local only, and only when set explicitly).
+   */
   corsOrigins: string[];
+  /**
+   * Fastify `trustProxy`: which peers' X-Forwarded-Host/-Proto/-For are believed (the server's
+   * own origin is then the forwarded one). `false` (default), `true`, a hop count, or addresses.
+   */
+  trustProxy: boolean | number | string[];
+  /** When set, `GET /metrics` needs `Authorization: Bearer <metricsToken>`. */
+  metricsToken?: string;
   /** Largest WebSocket frame or JSON body accepted, in bytes. */
   maxFrameBytes: number;
   /** Largest uploaded document, in bytes. */
@@ -89,6 +100,19 @@ export interface AuthConfig {
   allowQueryTokens: boolean;
   defaultWorkspaceId: string;
   defaultUserId: string;
+  admin: AdminConfig;
+}
+
+/** Who may change the server's settings and run its connectivity tests. */
+export interface AdminConfig {
+  /** `user` (in any workspace) or `workspace/user` entries. */
+  users: string[];
+  /** The token claim holding roles (a string or an array of strings). */
+  roleClaim: string;
+  /** The role that makes a token holder an admin. */
+  role: string;
+  /** Auth off in local mode: the single local user is the admin. */
+  localUserIsAdmin: boolean;
 }
 
 export interface DatabaseConfig {

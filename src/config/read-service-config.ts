@@ -3,11 +3,18 @@
  * the event log. Defaults are safe for a single local user; `assertSafeForDeployment` refuses
  * local-only shortcuts outside APP_ENV=local.
  */
+import { isIP } from 'node:net';
 import type { AuthConfig, Config, ServerConfig } from './config.js';
 import type { EnvReader } from './env-reader.js';
 
 const MB = 1024 * 1024;
 export const DEFAULT_DEV_JWT_SECRET = 'change-me';
+/** A scrape token shorter than this is guessable. */
+const MIN_METRICS_TOKEN_LENGTH = 16;
+/** Identity characters (as `server/auth/identity-claims.ts` allows them). */
+const IDENTITY_PART = '[A-Za-z0-9._@:-]+';
+const ADMIN_ENTRY = new RegExp(`^${IDENTITY_PART}(?:/${IDENTITY_PART})?$`);
+const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
 export function readServiceConfig(
   read: EnvReader,
@@ -20,7 +27,10 @@ export function readServiceConfig(
     server: {
       host: read.string('FLEET_HOST') ?? '127.0.0.1',
       port,
-      corsOrigins: read.list('CORS_ALLOWED_ORIGINS') ?? (local ? ['*'] : []),
+      // No cross-origin caller by default, in local mode too: same-origin pages need no CORS.
+      corsOrigins: readOrigins(read),
+      trustProxy: readTrustProxy(read),
+      metricsToken: readMetricsToken(read),
       maxFrameBytes: read.int('WS_MAX_FRAME_BYTES', 1 * MB, 1024),
       maxUploadBytes: read.int('FLEET_UPLOAD_MAX_BYTES', 50 * MB, 1024),
       maxFramesPerSecond: read.int('WS_MAX_FRAMES_PER_SECOND', 50, 1),
@@ -39,6 +49,12 @@ export function readServiceConfig(
       allowQueryTokens: read.bool('ALLOW_QUERY_AUTH_TOKENS', true),
       defaultWorkspaceId: read.string('WS_DEFAULT_WORKSPACE_ID') ?? 'default',
       defaultUserId: read.string('WS_DEFAULT_USER_ID') ?? 'anonymous',
+      admin: {
+        users: readAdminUsers(read),
+        roleClaim: read.string('ADMIN_ROLE_CLAIM') ?? 'roles',
+        role: read.string('ADMIN_ROLE') ?? 'admin',
+        localUserIsAdmin: local,
+      },
     },
     database: {
       url: read.string('DATABASE_URL'),
@@ -68,6 +84,78 @@ export function readServiceConfig(
       socketsPerUser: read.int('USER_MAX_SOCKETS', 20, 1),
     },
   };
+}
+
+/** `scheme://host[:port]` per entry (as browsers send `Origin`), or `*`. */
+function readOrigins(read: EnvReader): string[] {
+  const origins: string[] = [];
+  for (const entry of read.list('CORS_ALLOWED_ORIGINS') ?? []) {
+    if (entry === '*') {
+      origins.push(entry);
+      continue;
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      !['http:', 'https:'].includes(url.protocol) ||
+      url.pathname !== '/' ||
+      url.search ||
+      url.hash
+    ) {
+      read.problem(
+        `CORS_ALLOWED_ORIGINS entries must be origins like https://app.example.com or http://localhost:5173 (no path), or *; got '${entry}'`,
+      );
+      continue;
+    }
+    origins.push(url.origin);
+  }
+  return [...new Set(origins)];
+}
+
+function readTrustProxy(read: EnvReader): boolean | number | string[] {
+  const value = read.string('TRUST_PROXY');
+  if (value === undefined) return false;
+  if (/^(true|false|yes|no|on|off)$/i.test(value)) return read.bool('TRUST_PROXY', false);
+  // A number is a hop count (fastify's meaning), so 1 trusts one proxy, not "true".
+  if (/^\d+$/.test(value)) return Number(value);
+  const addresses = read.list('TRUST_PROXY') ?? [];
+  const bad = addresses.filter((entry) => {
+    if (PROXY_ADDRESS_NAMES.includes(entry)) return false;
+    const [address = '', prefix, extra] = entry.split('/');
+    return isIP(address) === 0 || extra !== undefined || (prefix !== undefined && !/^\d{1,3}$/.test(prefix));
+  });
+  if (bad.length > 0) {
+    read.problem(
+      `TRUST_PROXY must be true, false, a hop count, or proxy addresses (IPs, CIDRs, loopback, linklocal, uniquelocal); got '${bad.join(', ')}'`,
+    );
+  }
+  return addresses;
+}
+
+function readMetricsToken(read: EnvReader): string | undefined {
+  const token = read.string('METRICS_TOKEN');
+  if (token !== undefined && token.length < MIN_METRICS_TOKEN_LENGTH) {
+    read.problem(
+      `METRICS_TOKEN must be at least ${MIN_METRICS_TOKEN_LENGTH} characters (a long random value)`,
+    );
+  }
+  return token;
+}
+
+function readAdminUsers(read: EnvReader): string[] {
+  const entries = read.list('ADMIN_USERS') ?? [];
+  const bad = entries.filter((entry) => !ADMIN_ENTRY.test(entry));
+  if (bad.length > 0) {
+    read.problem(
+      `ADMIN_USERS entries must be a user id or workspace/user (letters, digits and . _ @ : -); got '${bad.join(', ')}'`,
+    );
+  }
+  return entries;
 }
 
 /**

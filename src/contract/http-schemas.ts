@@ -97,6 +97,8 @@ export const meSchema = z.object({
   workspace_id: z.string(),
   user_id: z.string(),
   authenticated: z.boolean(),
+  /** May change runtime settings and run connectivity tests (ADMIN_USERS, the admin role, or local). */
+  is_admin: z.boolean(),
   email: z.string().optional(),
   name: z.string().optional(),
 });

@@ -193,7 +193,9 @@ export const ERROR_CODES = {
   document_extraction_failed: 'the document could not be read',
   document_empty: 'the document has no text',
   invalid_cursor: 'the list cursor is not one this server gave out',
-  forbidden: 'the resource belongs to someone else',
+  forbidden: 'the resource belongs to someone else, or only an admin may do this',
+  origin_not_allowed: 'a web page of another origin may not call this server (see CORS_ALLOWED_ORIGINS)',
+  host_not_allowed: 'the request is addressed to a name this loopback server does not answer to',
   // traces and feedback
   trace_not_found: 'no such trace',
   turn_not_found: 'no such turn',

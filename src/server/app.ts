@@ -1,8 +1,10 @@
 /**
  * The Fastify application: zod validation and serialization, OpenAPI (/openapi.json) with a
- * docs page (/docs), CORS, request ids on every response, authentication of every /api/v1
- * request and socket, the HTTP routes and the two WebSockets. No listening here: start-server.ts
- * does that, and tests inject or listen on port 0.
+ * docs page (/docs), the origin policy (CORS, and foreign origins refused in local mode), request
+ * ids on every response, authentication decided per matched route (`auth/route-access.ts`: every
+ * route needs a signed-in user unless it declares itself public), the HTTP routes and the two
+ * WebSockets. Error bodies and log lines pass the secret redactor. No listening here:
+ * start-server.ts does that, and tests inject or listen on port 0.
  */
 import { randomUUID } from 'node:crypto';
 import cors from '@fastify/cors';
@@ -17,8 +19,10 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { AuthContext } from './auth/authenticator.js';
-import { sendError } from './http-error.js';
+import { routeAccessHook } from './auth/route-access.js';
+import { HttpError, sendError } from './http-error.js';
+import { OriginPolicy } from './origin-policy.js';
+import { redactedLogger } from './redacted-logger.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { documentRoutes } from './routes/document-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -31,12 +35,6 @@ import { eventsSocket } from './ws/events-socket.js';
 import { executionSocket } from './ws/execution-socket.js';
 import { SocketQuota } from './ws/socket-quota.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    auth: AuthContext;
-  }
-}
-
 export type App = FastifyInstance;
 
 /** Accept a caller's X-Request-ID when it is sane, else make one. */
@@ -45,13 +43,19 @@ function requestId(header: string | string[] | undefined): string {
   return value && /^[\w.:-]{1,128}$/.test(value) ? value : randomUUID();
 }
 
+/** A hop count as fastify applies it (its types only take the other forms). */
+function trustProxyOption(value: boolean | number | string[]) {
+  return typeof value === 'number' ? (_address: string, hop: number) => hop < value : value;
+}
+
 export async function buildApp(
   context: ServerContext,
   logger: FastifyServerOptions['logger'] = false,
 ): Promise<App> {
-  const { config } = context;
+  const { config, redactor } = context;
   const app = Fastify({
-    logger,
+    logger: redactedLogger(logger, redactor),
+    trustProxy: trustProxyOption(config.server.trustProxy),
     genReqId: (request) => requestId(request.headers['x-request-id']),
     bodyLimit: config.server.maxUploadBytes,
     // Sockets stay open during a turn; shutdown must not wait for them.
@@ -62,13 +66,14 @@ export async function buildApp(
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  app.setErrorHandler((error, request, reply) => sendError(error, request, reply));
+  app.setErrorHandler((error, request, reply) => sendError(error, request, reply, redactor));
   app.setNotFoundHandler((request, reply) =>
-    reply.status(404).send({
-      code: 'not_found',
-      message: `no route ${request.method} ${request.url.split('?')[0]}`,
-      request_id: request.id,
-    }),
+    sendError(
+      new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+      redactor,
+    ),
   );
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
@@ -86,11 +91,21 @@ export async function buildApp(
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  const origins = config.server.corsOrigins;
+  await app.register(async (docs) => {
+    // The docs page and its assets are public, like /openapi.json they describe.
+    docs.addHook('onRoute', (route) => {
+      route.config = { ...route.config, access: 'public' };
+    });
+    await docs.register(swaggerUi, { routePrefix: '/docs' });
+  });
+  const origins = new OriginPolicy({ server: config.server, enforce: config.appEnv === 'local' });
   await app.register(cors, {
-    origin: origins.includes('*') ? '*' : origins,
-    exposedHeaders: ['x-request-id'],
+    delegator: (request, callback) =>
+      callback(null, {
+        origin: origins.corsOrigin(request),
+        methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+        exposedHeaders: ['x-request-id'],
+      }),
   });
   await app.register(multipart, { limits: { fileSize: config.server.maxUploadBytes, files: 1, fields: 4 } });
   // The hard cap only protects memory; frames over WS_MAX_FRAME_BYTES but under it get an error
@@ -99,18 +114,21 @@ export async function buildApp(
     options: { maxPayload: Math.max(config.server.maxFrameBytes * 4, 4 * 1024 * 1024) },
   });
 
-  app.decorateRequest('auth', null as unknown as AuthContext);
-  app.addHook('onRequest', async (request) => {
-    if (!request.url.startsWith('/api/')) return;
-    const query = request.query as { access_token?: string };
-    request.auth = await context.authenticator.authenticate({
-      authorization: request.headers.authorization,
-      accessToken: typeof query?.access_token === 'string' ? query.access_token : undefined,
-    });
-    if (request.auth.warning) request.log.warn({ warning: request.auth.warning }, 'credentials ignored');
-  });
+  app.decorateRequest('auth', null as never);
+  // Origins first: a foreign web page is refused before anything looks at its credentials.
+  app.addHook('onRequest', origins.hook());
+  app.addHook(
+    'onRequest',
+    routeAccessHook({
+      authenticator: context.authenticator,
+      auth: config.auth,
+      metricsToken: config.server.metricsToken,
+    }),
+  );
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
+    app.swagger(),
+  );
   await app.register(healthRoutes(context));
   await app.register(authRoutes(context));
   await app.register(sessionRoutes(context));

@@ -1,6 +1,8 @@
 /**
  * The one error body every route answers with — `{code, message, details?, request_id}` — and
  * the mapping from each layer's typed errors to an HTTP status. Lower layers never pick statuses.
+ * Messages and details pass the secret redactor on the way out: they quote what lower layers
+ * and remote services said.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
@@ -9,6 +11,7 @@ import type { ErrorCode } from '../events/frames.js';
 import { SessionError } from '../sessions/session-error.js';
 import { InvalidCursorError } from '../store/list-cursor.js';
 import { FeedbackError } from '../tracing/feedback-recorder.js';
+import { SecretRedactor } from '../tracing/redaction.js';
 import { TraceCursorError } from '../tracing/trace-catalog.js';
 import { TurnError } from '../turns/turn-error.js';
 import { AuthError } from './auth/auth-error.js';
@@ -126,14 +129,22 @@ export function mapError(error: unknown): Mapped {
   };
 }
 
-export function sendError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+/** Without the server's configured secrets: the well-known key and token patterns only. */
+const PATTERNS_ONLY = new SecretRedactor();
+
+export function sendError(
+  error: unknown,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  redactor: SecretRedactor = PATTERNS_ONLY,
+): FastifyReply {
   const mapped = mapError(error);
   if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
   if (AuthError.isInstance(error)) reply.header('www-authenticate', error.wwwAuthenticate);
   return reply.status(mapped.status).send({
     code: mapped.code,
-    message: mapped.message,
-    ...(mapped.details ? { details: mapped.details } : {}),
+    message: redactor.text(mapped.message),
+    ...(mapped.details ? { details: redactor.value(mapped.details) } : {}),
     request_id: request.id,
   });
 }

@@ -3,7 +3,8 @@
  * PostHog), MLflow's status with its lazy warm-up (after auto-starting a local server when
  * APP_ENV=local asks for it), the span pipeline with the embedded store and MLflow, and the
  * trace readers and feedback recorder the routes use. Secrets of the configuration are redacted
- * from spans, analytics and the log lines written through `log`.
+ * from spans, analytics and the log lines written through `log`; the same `redactor` serves the
+ * server's other edges (request log, error frames and bodies).
  */
 import { PosthogObserver } from '../analytics/posthog-observer.js';
 import type { Config } from '../config/config.js';
@@ -16,7 +17,7 @@ import { maybeAutoStartMlflow } from '../tracing/mlflow/local-mlflow-server.js';
 import { MlflowStatus } from '../tracing/mlflow/mlflow-status.js';
 import type { MlflowExportGate } from '../tracing/mlflow-span-exporter.js';
 import { ObserverRegistry } from '../tracing/observer-registry.js';
-import { configuredSecrets, redactText } from '../tracing/redaction.js';
+import { configuredSecrets, SecretRedactor } from '../tracing/redaction.js';
 import { TraceCatalog } from '../tracing/trace-catalog.js';
 import { Tracing } from '../tracing/tracing.js';
 import type { MlflowStatus as RuntimeMlflowStatus } from './runtime/runtime-sources.js';
@@ -29,6 +30,8 @@ export interface Observability {
   traces: TraceCatalog;
   feedback: FeedbackRecorder;
   posthog: PosthogObserver;
+  /** The configured secrets and the redaction every edge applies. */
+  redactor: SecretRedactor;
   /** Writes a line to stderr with every configured secret removed. */
   log(message: string): void;
   /** MLflow's state in the runtime status shape. */
@@ -44,18 +47,14 @@ export function startObservability(options: {
   env: Env;
 }): Observability {
   const { config, store, version } = options;
-  const secrets = configuredSecrets(config, [options.env.DAYTONA_API_KEY]);
-  const log = (message: string) => process.stderr.write(`[fleet-rlm] ${redactText(message, secrets)}\n`);
-  // Span values are redacted as JSON text, where a secret's quotes or backslashes are escaped.
-  const spanSecrets = [
-    ...new Set(secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)])),
-  ];
+  const redactor = new SecretRedactor(configuredSecrets(config, [options.env.DAYTONA_API_KEY]));
+  const log = (message: string) => process.stderr.write(`[fleet-rlm] ${redactor.text(message)}\n`);
   const observers = new ObserverRegistry(log);
   const metrics = fleetMetrics();
   observers.register(new MetricsObserver(metrics));
   const posthog = new PosthogObserver({
     config: config.observability.posthog,
-    secrets,
+    secrets: redactor.values(),
     log,
     startup: {
       appEnv: config.appEnv,
@@ -99,7 +98,8 @@ export function startObservability(options: {
     config: config.observability,
     store,
     ...(mlflowConfig.enabled ? { mlflow: gate } : {}),
-    redactor: (text) => redactText(text, spanSecrets),
+    // Span values are redacted as JSON text, where a secret's quotes or backslashes are escaped.
+    redactor: (text) => redactor.jsonText(text),
     version,
     log,
   });
@@ -124,6 +124,7 @@ export function startObservability(options: {
     traces: new TraceCatalog(store, mlflow, log),
     feedback: new FeedbackRecorder({ store, mlflow, flushTraces: () => tracing.forceFlush(), log }),
     posthog,
+    redactor,
     log,
     mlflowRuntimeStatus: () => {
       const snapshot = mlflow.snapshot();

@@ -11,6 +11,7 @@ import type { SessionAccess } from '../sessions/session-access.js';
 import type { Store } from '../store/store.js';
 import type { FeedbackRecorder } from '../tracing/feedback-recorder.js';
 import type { FleetMetrics } from '../tracing/metrics.js';
+import type { SecretRedactor } from '../tracing/redaction.js';
 import type { TraceCatalog } from '../tracing/trace-catalog.js';
 import type { TurnRunner } from '../turns/turn-runner.js';
 import type { Authenticator } from './auth/authenticator.js';
@@ -31,5 +32,7 @@ export interface ServerContext {
   traces: TraceCatalog;
   feedback: FeedbackRecorder;
   metrics: FleetMetrics;
+  /** Removes configured secrets and token-like text from everything the server sends or logs. */
+  redactor: SecretRedactor;
   runtime: RuntimeRoutesOptions;
 }

@@ -18,6 +18,7 @@ import { SandboxPool } from '../sandbox/sandbox-pool.js';
 import { SessionAccess } from '../sessions/session-access.js';
 import { SessionSandboxes } from '../sessions/session-sandboxes.js';
 import { openStore } from '../store/open-store.js';
+import { configuredSecrets } from '../tracing/redaction.js';
 import { TurnRunner } from '../turns/turn-runner.js';
 import { type App, buildApp } from './app.js';
 import { Authenticator } from './auth/authenticator.js';
@@ -97,6 +98,7 @@ export async function startServer(
     agent,
     plannerConfigured: () => lm.resolve('planner') !== undefined,
     log,
+    redact: (text) => observability.redactor.text(text),
     tracing: observability.tracing,
     observers,
   });
@@ -117,6 +119,7 @@ export async function startServer(
     traces: observability.traces,
     feedback: observability.feedback,
     metrics,
+    redactor: observability.redactor,
     runtime: {
       tests: new RuntimeTestCache(),
       sources: {
@@ -137,6 +140,8 @@ export async function startServer(
           const reloaded = loadConfig(next);
           lm.reconfigure(reloaded.lm);
           current = { ...current, lm: reloaded.lm };
+          // A new key is redacted from now on; the old one stays redacted too.
+          observability.redactor.add(configuredSecrets(current, [next.DAYTONA_API_KEY]));
         },
       },
     },

@@ -6,7 +6,12 @@
  *   PostHog credentials, ...) are replaced wherever they appear, whatever they look like;
  * - patterns: well-known key formats (OpenAI/Anthropic `sk-…`, GitHub `ghp_…`, AWS `AKIA…`,
  *   Google `AIza…`, Slack `xox?-…`, PostHog `phc_…`, Daytona `dtn_…`), JWTs, `Authorization:`
- *   headers and bare bearer tokens, and `api_key=…` / `"password": "…"` style pairs.
+ *   headers and bare bearer tokens, and `api_key=…` / `"password": "…"` style pairs (which
+ *   include `?access_token=…` query values in logged URLs).
+ *
+ * `SecretRedactor` holds the configured secrets for the server's edges (logs, error frames and
+ * bodies) and spans alike; secrets are only ever added, so a key replaced by a settings change
+ * stays redacted too.
  *
  * Every regex is compiled once and linear: character classes never overlap their neighbours, so
  * no input can make them backtrack catastrophically (a test feeds megabytes of near-misses).
@@ -127,6 +132,47 @@ function secretForms(secret: string): string[] {
   return forms;
 }
 
+/** Redaction with the server's configured secrets, shared by every edge that text leaves by. */
+export class SecretRedactor {
+  private secrets: readonly string[] = [];
+  private jsonSecrets: readonly string[] = [];
+
+  constructor(secrets: readonly string[] = []) {
+    this.add(secrets);
+  }
+
+  /** Adds secrets (e.g. a model key set by a settings change); earlier ones stay. */
+  add(secrets: readonly string[]): void {
+    const all = new Set([...this.secrets, ...secrets.filter((secret) => secret !== '')]);
+    // Longest first, so a secret that contains another is replaced whole.
+    this.secrets = [...all].sort((a, b) => b.length - a.length);
+    // JSON text (span values, log lines) may hold a secret escaped once more than secretForms covers.
+    this.jsonSecrets = [
+      ...new Set(this.secrets.flatMap((secret) => [secret, JSON.stringify(secret).slice(1, -1)])),
+    ];
+  }
+
+  /** The configured secrets now (for consumers that take a list). */
+  values(): readonly string[] {
+    return this.secrets;
+  }
+
+  /** Plain text: a log line, an error message. */
+  text(value: string): string {
+    return redactText(value, this.secrets);
+  }
+
+  /** JSON text: a serialised span value or a JSON log line; the JSON stays valid. */
+  jsonText(value: string): string {
+    return redactText(value, this.jsonSecrets);
+  }
+
+  /** A structured value (error details): strings redacted, sensitive keys blanked. */
+  value(value: unknown): unknown {
+    return redactValue(value, this.secrets);
+  }
+}
+
 const MAX_DEPTH = 32;
 
 /**
@@ -206,6 +252,7 @@ export function configuredSecrets(config: Config, extra: ReadonlyArray<string | 
     observability.mlflow.token,
     observability.mlflow.password,
     observability.posthog.apiKey,
+    config.server.metricsToken,
     ...Object.values(observability.otlp.headers),
     ...extra,
   ];

@@ -69,6 +69,8 @@ export class TurnRunner {
       agent: ChatAgent;
       plannerConfigured: () => boolean;
       log: (message: string) => void;
+      /** Removes secrets from error text before it becomes a frame (kept in the replay log). */
+      redact?: (text: string) => string;
       tracing?: Tracing;
       observers?: ObserverRegistry;
     },
@@ -289,7 +291,9 @@ export class TurnRunner {
       if (running.finished) return { status: 'cancelled', error: 'cancelled', usage: EMPTY_USAGE };
       const code = errorCode(error);
       this.deps.log(`turn ${turn.id} failed (${code}): ${errorMessage(error)}`);
-      await this.finish(running, 'error', { text: errorMessage(error), payload: { code } });
+      // A provider's error may quote the request's key; the frame is kept and replayed.
+      const text = this.deps.redact?.(errorMessage(error)) ?? errorMessage(error);
+      await this.finish(running, 'error', { text, payload: { code } });
       return { status: 'error', error: `${code}: ${errorMessage(error)}`, usage: EMPTY_USAGE };
     }
   }

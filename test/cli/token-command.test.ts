@@ -78,6 +78,7 @@ describe('fleet-rlm token', () => {
       allowQueryTokens: false,
       defaultWorkspaceId: 'default',
       defaultUserId: 'anonymous',
+      admin: { users: [], roleClaim: 'roles', role: 'admin', localUserIsAdmin: false },
     }).authenticate({ authorization: `Bearer ${captured.stdout.trim()}` });
     expect(context).toMatchObject({ authenticated: true, identity: { workspaceId: 'acme', userId: 'ada' } });
   });

@@ -18,7 +18,14 @@ describe('loadConfig', () => {
     });
     expect(config.lm.timeoutMs).toBe(60_000);
     expect(config.lm.planner).toBeUndefined();
-    expect(config.server).toMatchObject({ host: '127.0.0.1', port: 8000, corsOrigins: ['*'] });
+    // No cross-origin callers by default, local mode included (same-origin pages need no CORS).
+    expect(config.server).toMatchObject({
+      host: '127.0.0.1',
+      port: 8000,
+      corsOrigins: [],
+      trustProxy: false,
+      metricsToken: undefined,
+    });
     expect(config.auth).toMatchObject({
       required: false,
       defaultWorkspaceId: 'default',

@@ -95,7 +95,7 @@ describe('auth matrix', () => {
     const bobs = await api(harness, 'GET', '/api/v1/sessions', undefined, asBob);
     expect(bobs.body!.items).toEqual([]);
     const me = await api(harness, 'GET', '/api/v1/auth/me', undefined, asBob);
-    expect(me.body).toEqual({ workspace_id: 'acme', user_id: 'bob', authenticated: true });
+    expect(me.body).toEqual({ workspace_id: 'acme', user_id: 'bob', authenticated: true, is_admin: false });
     const still = await api(harness, 'GET', `/api/v1/sessions/${aliceSession}`, undefined, {
       authorization: `Bearer ${alice}`,
     });

@@ -6,6 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyServerOptions } from 'fastify';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config/config.js';
 import type { ChatEvent, PassiveFrame } from '../../src/events/frames.js';
@@ -25,7 +26,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** The server's request logger (off unless given; e.g. `{ level: 'info', stream }` to read it). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function startHarness(
+  env: Record<string, string> = {},
+  options: HarnessOptions = {},
+): Promise<Harness> {
   const lm = await ScriptedLmServer.start();
   const dataDir = mkdtempSync(join(tmpdir(), 'fleet-server-test-'));
   const fullEnv: Record<string, string> = {
@@ -47,7 +56,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const config = loadConfig(fullEnv);
   const server = await startServer(config, {
     version: 'test',
-    logger: false,
+    logger: options.logger ?? false,
     drainGraceMs: 200,
     env: fullEnv,
     envPath: join(dataDir, '.env'),

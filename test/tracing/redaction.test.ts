@@ -7,6 +7,7 @@ import {
   REDACTED,
   redactText,
   redactValue,
+  SecretRedactor,
   truncate,
 } from '../../src/tracing/redaction.js';
 
@@ -33,6 +34,12 @@ const CASES: Array<[string, string, string]> = [
   ['a YAML secret', 'client_secret: s3cr3t-value', 's3cr3t-value'],
   ['an access token', "accessToken='tok-abc-123'", 'tok-abc-123'],
   ['URL userinfo', 'MLFLOW_TRACKING_URI=https://ann:hunter22@mlflow.example.com/', 'hunter22'],
+  [
+    'an access_token query value',
+    'GET /api/v1/ws/execution?access_token=opaque-value-42&x=1',
+    'opaque-value-42',
+  ],
+  ['an access_token in a logged URL', '{"url":"/ws?session_id=s&access_token=tok.en.value"}', 'tok.en.value'],
 ];
 
 describe('redactText', () => {
@@ -201,13 +208,37 @@ describe('configuredSecrets', () => {
       POSTHOG_API_KEY: 'phc_key_value',
       MLFLOW_TRACKING_PASSWORD: 'mlflow-pass',
       FLEET_DATA_DIR: '/tmp/fleet-redaction-test',
+      METRICS_TOKEN: 'scrape-token-0123456789',
     });
     expect(configuredSecrets(config, ['daytona-key-1', undefined])).toEqual([
       'a-very-long-dev-jwt-secret',
+      'scrape-token-0123456789',
       'planner-key-123',
       'phc_key_value',
       'daytona-key-1',
       'mlflow-pass',
     ]);
+  });
+});
+
+describe('SecretRedactor', () => {
+  it('keeps redacting a secret after another is added (a replaced key is still a secret)', () => {
+    const redactor = new SecretRedactor(['first-model-key']);
+    redactor.add(['second-model-key', '']);
+    expect(redactor.text('first-model-key then second-model-key')).toBe(`${REDACTED} then ${REDACTED}`);
+    expect(redactor.values()).toEqual(['second-model-key', 'first-model-key']);
+  });
+
+  it('redacts JSON text and structured details with the same secrets', () => {
+    const redactor = new SecretRedactor(['quote"d-secret']);
+    const line = JSON.stringify({ msg: 'failed: quote"d-secret', url: '/x?access_token=abcdef' });
+    expect(JSON.parse(redactor.jsonText(line))).toEqual({
+      msg: `failed: ${REDACTED}`,
+      url: `/x?access_token=${REDACTED}`,
+    });
+    expect(redactor.value({ reason: 'quote"d-secret', api_key: 'x' })).toEqual({
+      reason: REDACTED,
+      api_key: REDACTED,
+    });
   });
 });

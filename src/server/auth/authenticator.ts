@@ -11,8 +11,13 @@
  *   so an expired dev token never locks a local user out. That downgrade is silent for the
  *   caller but not for the server: the context carries a `warning` to log, because "I sent a
  *   token and became anonymous" is otherwise very hard to debug.
+ *
+ * Admins (who may change the server's settings): identities listed in ADMIN_USERS (`user` or
+ * `workspace/user`), tokens whose ADMIN_ROLE_CLAIM (`roles`) holds ADMIN_ROLE (`admin`), and,
+ * with auth off in local mode, everyone: anyone can be the default identity by sending no token,
+ * so there is only the one local user.
  */
-import type { AuthConfig } from '../../config/config.js';
+import type { AdminConfig, AuthConfig } from '../../config/config.js';
 import { ConfigError } from '../../config/config.js';
 import type { Identity } from '../../store/store.js';
 import { AuthError } from './auth-error.js';
@@ -28,6 +33,8 @@ export interface AuthContext {
   claims: Record<string, unknown>;
   /** True only when a token was verified. */
   authenticated: boolean;
+  /** May change the server's settings and run its connectivity tests. */
+  isAdmin: boolean;
   email?: string;
   name?: string;
   /**
@@ -74,22 +81,48 @@ export class Authenticator {
 
   private async fromToken(token: string): Promise<AuthContext> {
     const claims: Record<string, unknown> = { ...(await this.verify(token)) };
+    const identity = identityFromClaims(claims);
     return {
-      identity: identityFromClaims(claims),
+      identity,
       claims,
       authenticated: true,
+      isAdmin: this.localAdmin() || isAdmin(this.config.admin, identity, claims),
       ...profileFromClaims(claims),
     };
   }
 
   private anonymous(warning?: string): AuthContext {
+    const identity = { ...this.defaultIdentity };
     return {
-      identity: { ...this.defaultIdentity },
+      identity,
       claims: {},
       authenticated: false,
+      isAdmin: this.localAdmin() || isAdmin(this.config.admin, identity, {}),
       ...(warning && { warning }),
     };
   }
+
+  private localAdmin(): boolean {
+    return !this.config.required && this.config.admin.localUserIsAdmin;
+  }
+}
+
+function isAdmin(admin: AdminConfig, identity: Identity, claims: Record<string, unknown>): boolean {
+  const listed = admin.users.some(
+    (entry) => entry === identity.userId || entry === `${identity.workspaceId}/${identity.userId}`,
+  );
+  if (listed) return true;
+  const roles = claims[admin.roleClaim];
+  if (typeof roles === 'string') return roles.split(/[\s,]+/).includes(admin.role);
+  return Array.isArray(roles) && roles.includes(admin.role);
+}
+
+/** Why a caller is not an admin and how to become one (never names a secret). */
+export function notAdminMessage(admin: AdminConfig, identity: Identity): string {
+  return (
+    `only an admin may do this: add '${identity.workspaceId}/${identity.userId}' to ADMIN_USERS, ` +
+    `or sign in with a token whose '${admin.roleClaim}' claim holds the '${admin.role}' role`
+  );
 }
 
 /** The defaults become keys and paths like any identity, so they obey the same rules. */

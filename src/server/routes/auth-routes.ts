@@ -9,11 +9,12 @@ export function authRoutes(_context: ServerContext): FastifyPluginAsyncZod {
       '/api/v1/auth/me',
       { schema: { tags: ['auth'], response: { 200: meSchema } } },
       async (request) => {
-        const { identity, authenticated, email, name } = request.auth;
+        const { identity, authenticated, isAdmin, email, name } = request.auth;
         return {
           workspace_id: identity.workspaceId,
           user_id: identity.userId,
           authenticated,
+          is_admin: isAdmin,
           ...(email ? { email } : {}),
           ...(name ? { name } : {}),
         };

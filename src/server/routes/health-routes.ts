@@ -1,4 +1,4 @@
-/** `GET /health` (the process answers) and `GET /ready` (it can take turns). */
+/** `GET /health` (the process answers) and `GET /ready` (it can take turns): public, for probes. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServerContext } from '../server-context.js';
@@ -16,7 +16,10 @@ export function healthRoutes(context: ServerContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/health',
-      { schema: { tags: ['health'], response: { 200: z.object({ ok: z.boolean(), version: z.string() }) } } },
+      {
+        schema: { tags: ['health'], response: { 200: z.object({ ok: z.boolean(), version: z.string() }) } },
+        config: { access: 'public' },
+      },
       async () => ({ ok: true, version: context.version }),
     );
     app.get(
@@ -26,6 +29,7 @@ export function healthRoutes(context: ServerContext): FastifyPluginAsyncZod {
           tags: ['health'],
           response: { 200: readiness, 503: readiness },
         },
+        config: { access: 'public' },
       },
       async (_request, reply) => {
         const plannerConfigured = context.lm.resolve('planner') !== undefined;

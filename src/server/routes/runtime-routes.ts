@@ -2,6 +2,11 @@
  * Runtime diagnostics for a settings UI: `GET /api/v1/runtime/status`, the connectivity tests
  * `POST /api/v1/runtime/tests/{lm,daytona}`, and `GET/PATCH /api/v1/runtime/settings`. The
  * work lives in `server/runtime/`; this file only binds it to routes and schemas.
+ *
+ * Status is for every signed-in user. Settings and the tests are for admins: a PATCH can point
+ * the model (and its key) anywhere; the tests spend the operator's model budget and probe what
+ * the server can reach; and reading settings shows internal endpoints and the first and last
+ * characters of each key, which nobody but the operator needs.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { errorBody } from '../../contract/http-schemas.js';
@@ -37,6 +42,7 @@ export function runtimeRoutes(options: RuntimeRoutesOptions): FastifyPluginAsync
   const daytona = () => sources.daytona?.() ?? readDaytonaSettings(settings.currentEnv());
   const testOptions = () => ({ timeoutMs: options.testTimeoutMs ?? TEST_TIMEOUT_MS, daytona: daytona() });
   const tags = ['runtime'];
+  const admin = { access: 'admin' } as const;
 
   return async (app) => {
     app.get('/api/v1/runtime/status', { schema: { tags, response: { 200: runtimeStatus } } }, async () =>
@@ -45,18 +51,20 @@ export function runtimeRoutes(options: RuntimeRoutesOptions): FastifyPluginAsync
 
     app.post(
       '/api/v1/runtime/tests/lm',
-      { schema: { tags, response: { 200: connectivityTest } } },
+      { schema: { tags, response: { 200: connectivityTest } }, config: admin },
       async () => tests.set(await runLmTest(sources, testOptions())),
     );
 
     app.post(
       '/api/v1/runtime/tests/daytona',
-      { schema: { tags, response: { 200: connectivityTest } } },
+      { schema: { tags, response: { 200: connectivityTest } }, config: admin },
       async () => tests.set(await runDaytonaTest(sources, testOptions())),
     );
 
-    app.get('/api/v1/runtime/settings', { schema: { tags, response: { 200: settingsSnapshot } } }, async () =>
-      settings.snapshot(),
+    app.get(
+      '/api/v1/runtime/settings',
+      { schema: { tags, response: { 200: settingsSnapshot } }, config: admin },
+      async () => settings.snapshot(),
     );
 
     app.patch(
@@ -67,6 +75,7 @@ export function runtimeRoutes(options: RuntimeRoutesOptions): FastifyPluginAsync
           body: settingsPatchBody,
           response: { 200: settingsPatchResult, 400: errorBody, 403: errorBody },
         },
+        config: admin,
       },
       async (request) => {
         const result = await settings.patch(request.body.updates);

@@ -10,7 +10,7 @@ import { Subscription } from '../../events/subscription.js';
 import { errorMessage } from '../../util/text.js';
 import type { ServerContext } from '../server-context.js';
 import type { SocketQuota } from './socket-quota.js';
-import { sendError, socketSink } from './socket-sink.js';
+import { errorSender, socketSink } from './socket-sink.js';
 
 const POLICY_VIOLATION = 1008;
 
@@ -27,10 +27,10 @@ export function eventsSocket(context: ServerContext, quota: SocketQuota): Fastif
       { websocket: true, schema: { hide: true } },
       async (socket, request) => {
         if (!quota.admit(socket, request.auth.identity)) return;
+        const sendError = errorSender(socket, context.redactor);
         const query = eventsQuery.safeParse(request.query);
         if (!query.success) {
           sendError(
-            socket,
             'invalid_frame',
             'connect with ?session_id=<id> (given once) and optionally &since_seq=<n >= 0>',
             {
@@ -47,7 +47,7 @@ export function eventsSocket(context: ServerContext, quota: SocketQuota): Fastif
         const identity = request.auth.identity;
         const session = await context.sessions.find(identity, sessionId);
         if (!session) {
-          sendError(socket, 'session_not_found', `no session ${sessionId}`);
+          sendError('session_not_found', `no session ${sessionId}`);
           socket.close(POLICY_VIOLATION, 'session not found');
           return;
         }
@@ -63,7 +63,6 @@ export function eventsSocket(context: ServerContext, quota: SocketQuota): Fastif
             queueLimit: context.config.events.subscriberQueue,
             onGap: (oldest, requested) =>
               sendError(
-                socket,
                 'replay_gap',
                 `frames after seq ${requested} are gone; replaying from seq ${oldest}`,
                 {

@@ -17,7 +17,7 @@ import { errorMessage } from '../../util/text.js';
 import type { ServerContext } from '../server-context.js';
 import { runCommand } from './commands.js';
 import type { SocketQuota } from './socket-quota.js';
-import { FrameRateLimit, sendEnvelope, sendError, socketSink } from './socket-sink.js';
+import { errorSender, FrameRateLimit, type SendError, sendEnvelope, socketSink } from './socket-sink.js';
 
 export function executionSocket(context: ServerContext, quota: SocketQuota): FastifyPluginAsync {
   return async (app) => {
@@ -39,6 +39,7 @@ class ExecutionConnection {
   private limitedNoticeAt = 0;
   private inOrder: Promise<void> = Promise.resolve();
   private readonly submitting = new Set<Promise<unknown>>();
+  private readonly sendError: SendError;
 
   constructor(
     private readonly context: ServerContext,
@@ -46,6 +47,7 @@ class ExecutionConnection {
     private readonly identity: Identity,
     private readonly log: (text: string) => void,
   ) {
+    this.sendError = errorSender(socket, context.redactor);
     const perSecond = context.config.server.maxFramesPerSecond;
     this.limit = new FrameRateLimit(perSecond * 2, perSecond);
   }
@@ -55,17 +57,16 @@ class ExecutionConnection {
       // One notice a second is enough; the dropped frames are not processed.
       if (performance.now() - this.limitedNoticeAt > 1000) {
         this.limitedNoticeAt = performance.now();
-        sendError(
-          this.socket,
+        this.sendError(
           'rate_limited',
           `more than ${this.context.config.server.maxFramesPerSecond} frames a second; frames are being dropped`,
         );
       }
       return;
     }
-    if (isBinary) return sendError(this.socket, 'binary_frame');
+    if (isBinary) return this.sendError('binary_frame');
     if (data.length > this.context.config.server.maxFrameBytes) {
-      return sendError(this.socket, 'frame_too_large', undefined, {
+      return this.sendError('frame_too_large', undefined, {
         bytes: data.length,
         limit: this.context.config.server.maxFrameBytes,
       });
@@ -74,7 +75,7 @@ class ExecutionConnection {
     try {
       raw = JSON.parse(data.toString('utf8'));
     } catch (error) {
-      return sendError(this.socket, 'invalid_json', `the frame is not valid JSON: ${errorMessage(error)}`);
+      return this.sendError('invalid_json', `the frame is not valid JSON: ${errorMessage(error)}`);
     }
     const parsed = clientFrame.safeParse(raw);
     if (!parsed.success) {
@@ -82,7 +83,7 @@ class ExecutionConnection {
         path: issue.path.join('.'),
         message: issue.message,
       }));
-      return sendError(this.socket, 'invalid_frame', undefined, { issues });
+      return this.sendError('invalid_frame', undefined, { issues });
     }
     const frame = parsed.data;
     const run = () => this.handle(frame).catch((error: unknown) => this.reportError(error, frame));
@@ -120,8 +121,7 @@ class ExecutionConnection {
         await Promise.allSettled([...this.submitting]);
         const sessionId = frame.session_id ?? this.lastSession;
         if (!sessionId || !(await this.context.runner.cancel(this.identity, sessionId))) {
-          sendError(
-            this.socket,
+          this.sendError(
             'no_running_turn',
             sessionId ? `session ${sessionId} has no running turn` : 'no session to cancel; pass session_id',
           );
@@ -166,8 +166,7 @@ class ExecutionConnection {
         sinceSeq,
         queueLimit: this.context.config.events.subscriberQueue,
         onGap: (oldest, requested) =>
-          sendError(
-            this.socket,
+          this.sendError(
             'replay_gap',
             `frames after seq ${requested} are gone; replaying from seq ${oldest}`,
             {
@@ -178,7 +177,7 @@ class ExecutionConnection {
           ),
         onError: (error) => {
           this.log(`subscription to ${sessionId} failed: ${errorMessage(error)}`);
-          sendError(this.socket, 'internal_error', 'the session stream failed; send resume to continue');
+          this.sendError('internal_error', 'the session stream failed; send resume to continue');
         },
       },
       socketSink(this.socket),
@@ -194,18 +193,18 @@ class ExecutionConnection {
       about.client_message_id = frame.client_message_id;
     if (frame.type === 'command') about.command = frame.command;
     if (TurnError.isInstance(error)) {
-      sendError(this.socket, error.code, error.message, { ...about, ...error.details });
+      this.sendError(error.code, error.message, { ...about, ...error.details });
       return;
     }
     if (SessionError.isInstance(error)) {
-      sendError(this.socket, error.code, error.message, about);
+      this.sendError(error.code, error.message, about);
       return;
     }
     if (DocumentError.isInstance(error)) {
-      sendError(this.socket, 'command_failed', error.message, { ...about, reason: error.code });
+      this.sendError('command_failed', error.message, { ...about, reason: error.code });
       return;
     }
     this.log(`execution socket: ${errorMessage(error)}`);
-    sendError(this.socket, 'internal_error', undefined, about);
+    this.sendError('internal_error', undefined, about);
   }
 }

@@ -5,7 +5,7 @@
  */
 import type { WebSocket } from 'ws';
 import type { Identity } from '../../store/store.js';
-import { sendError } from './socket-sink.js';
+import { sendJson } from './socket-sink.js';
 
 const POLICY_VIOLATION = 1008;
 
@@ -22,12 +22,12 @@ export class SocketQuota {
     const key = `${identity.workspaceId}\u0000${identity.userId}`;
     const count = this.open.get(key) ?? 0;
     if (count >= this.perUser) {
-      sendError(
-        socket,
-        'quota_exceeded',
-        `you already have ${count} sockets open, the limit per user (USER_MAX_SOCKETS=${this.perUser}); close one first`,
-        { limit: this.perUser },
-      );
+      sendJson(socket, {
+        type: 'error',
+        code: 'quota_exceeded',
+        message: `you already have ${count} sockets open, the limit per user (USER_MAX_SOCKETS=${this.perUser}); close one first`,
+        details: { limit: this.perUser },
+      });
       socket.close(POLICY_VIOLATION, 'too many sockets');
       return false;
     }

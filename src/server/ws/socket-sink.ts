@@ -1,11 +1,13 @@
 /**
  * A WebSocket as a FrameSink for subscriptions, plus the helpers every socket handler shares:
- * sending JSON envelopes and error envelopes. Congestion is measured by the bytes ws has not
- * flushed yet, so a slow client falls back to replay instead of growing server memory.
+ * sending JSON envelopes and error envelopes (whose messages and details pass the secret
+ * redactor: they quote lower layers and remote services). Congestion is measured by the bytes
+ * ws has not flushed yet, so a slow client falls back to replay instead of growing server memory.
  */
 import type { WebSocket } from 'ws';
 import { ERROR_CODES, type ErrorCode, type ServerEnvelope } from '../../events/frames.js';
 import type { FrameSink } from '../../events/subscription.js';
+import type { SecretRedactor } from '../../tracing/redaction.js';
 
 const CONGESTED_BYTES = 1024 * 1024;
 
@@ -26,18 +28,17 @@ export function sendEnvelope(socket: WebSocket, envelope: ServerEnvelope): void 
   sendJson(socket, envelope);
 }
 
-export function sendError(
-  socket: WebSocket,
-  code: ErrorCode,
-  message?: string,
-  details?: Record<string, unknown>,
-): void {
-  sendJson(socket, {
-    type: 'error',
-    code,
-    message: message ?? ERROR_CODES[code],
-    ...(details ? { details } : {}),
-  });
+export type SendError = (code: ErrorCode, message?: string, details?: Record<string, unknown>) => void;
+
+/** Sends `error` envelopes on `socket`, redacted. */
+export function errorSender(socket: WebSocket, redactor: SecretRedactor): SendError {
+  return (code, message, details) =>
+    sendJson(socket, {
+      type: 'error',
+      code,
+      message: redactor.text(message ?? ERROR_CODES[code]),
+      ...(details ? { details: redactor.value(details) } : {}),
+    });
 }
 
 /** A token bucket: `burst` frames at once, refilled at `perSecond`. */

@@ -20,6 +20,7 @@ function config(overrides: Partial<AuthConfig> = {}): AuthConfig {
     allowQueryTokens: true,
     defaultWorkspaceId: 'default',
     defaultUserId: 'anonymous',
+    admin: { users: [], roleClaim: 'roles', role: 'admin', localUserIsAdmin: false },
     ...overrides,
   };
 }
@@ -275,6 +276,7 @@ describe('AUTH_REQUIRED', () => {
       identity: { workspaceId: 'local', userId: 'me' },
       claims: {},
       authenticated: false,
+      isAdmin: false,
     });
   });
 
