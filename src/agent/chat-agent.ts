@@ -288,6 +288,7 @@ export class ChatAgent {
         timeoutMs: chat.timeoutMs,
         timedOut: false,
         aborted: request.signal.aborted,
+        secrets: this.deps.lm.apiKeys(),
       });
     }
     spans.abandon();

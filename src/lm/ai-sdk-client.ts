@@ -53,6 +53,12 @@ export class AiSdkLmClient implements LmClient {
     this.models.clear();
   }
 
+  /** The API keys of every role: what LM error messages must never repeat. */
+  apiKeys(): string[] {
+    const { planner, delegate, delegateSmall } = this.config;
+    return [planner, delegate, delegateSmall].flatMap((model) => (model?.apiKey ? [model.apiKey] : []));
+  }
+
   resolve(role: ModelRole): ResolvedRole | undefined {
     for (const candidate of FALLBACKS[role]) {
       const model = this.modelConfig(candidate);
@@ -105,7 +111,14 @@ export class AiSdkLmClient implements LmClient {
       // The merged signal keeps the reason of whichever source fired first.
       const timedOut = abortSignal.aborted && abortSignal.reason === timeout.reason;
       const aborted = abortSignal.aborted && !timedOut;
-      throw toLmError(error, { role: resolved.role, model: resolved.model, timeoutMs, timedOut, aborted });
+      throw toLmError(error, {
+        role: resolved.role,
+        model: resolved.model,
+        timeoutMs,
+        timedOut,
+        aborted,
+        secrets: this.apiKeys(),
+      });
     }
   }
 

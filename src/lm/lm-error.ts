@@ -5,6 +5,7 @@
  * where there is something to fix, naming the environment variable involved.
  */
 import { APICallError, RetryError } from 'ai';
+import { redactText } from '../tracing/redaction.js';
 import type { ModelRole } from './lm-client.js';
 
 export type LmErrorKind =
@@ -72,11 +73,31 @@ export interface CallContext {
   timedOut: boolean;
   /** Set when the caller's own signal aborted. */
   aborted: boolean;
+  /**
+   * The configured API keys: a provider that echoes the key in its error body must not put it
+   * in a message that travels on (tool results, frames, the planner's prompt, logs).
+   */
+  secrets?: readonly string[];
 }
 
-/** Turns whatever `generateText` threw into an `LmError`, keeping the original as `cause`. */
+/**
+ * Turns whatever `generateText` threw into an `LmError`, keeping the original as `cause`; the
+ * message never carries a configured key.
+ */
 export function toLmError(error: unknown, call: CallContext): LmError {
   if (LmError.isInstance(error)) return error;
+  const translated = translate(error, call);
+  const message = redactText(translated.message, call.secrets);
+  if (message === translated.message) return translated;
+  return new LmError(translated.kind, message, {
+    statusCode: translated.statusCode,
+    role: translated.role,
+    model: translated.model,
+    cause: error,
+  });
+}
+
+function translate(error: unknown, call: CallContext): LmError {
   const who = `${call.model} (${call.role})`;
   const options = { role: call.role, model: call.model, cause: error };
   // The signals are checked before the error: a timeout can surface as an AbortError from the

@@ -3,11 +3,13 @@
  * `llm_query_batched`, `sub_rlm`, `sub_rlm_batched` or a host tool. Each call is charged to the
  * tree's budget, traced as a span, recorded in the trajectory and announced as events.
  */
+
 import type { LmClient, LmResponse } from '../lm/lm-client.js';
 import type { HostCall, Sandbox, VariableValue } from '../sandbox/sandbox.js';
 import { setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { mapSettled } from '../util/concurrency.js';
 import { errorMessage, preview } from '../util/text.js';
+import { partialAnswer } from './partial-answer.js';
 import type { BlockRecord, CallbackRecord, HostTool, RlmResult, SandboxSource } from './rlm-types.js';
 import type { RunTree } from './run-tree.js';
 
@@ -249,9 +251,7 @@ async function subRlmBatched(
 }
 
 function childAnswer(child: RlmResult): string {
-  return child.status === 'completed'
-    ? child.answer
-    : `[partial: ${child.termination.reason}] ${child.answer}`;
+  return child.status === 'completed' ? child.answer : partialAnswer(child, child.answer);
 }
 
 function degradedPrompt(prompt: string, context: VariableValue): string {

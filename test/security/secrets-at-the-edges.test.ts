@@ -9,7 +9,7 @@
 import { format } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { captureProcessOutput } from '../support/capture-output.js';
-import { api, type Harness, RecordingSocket, startHarness } from '../support/server-harness.js';
+import { api, DELEGATE, type Harness, PLANNER, RecordingSocket, startHarness } from '../support/server-harness.js';
 
 // No well-known key format: only the configured-secret layer can catch it.
 const API_KEY = 'plain-provider-credential-7f3a9c51d2';
@@ -93,6 +93,35 @@ describe('secrets at the edges', () => {
     // The failure is logged (the test looks at the right output), without the key.
     expect(output.stderr).toMatch(/failed \(llm_error\)/);
     expect(output.stderr + output.stdout + console.text + serverLog).not.toContain(API_KEY);
+  });
+
+  it('keeps an echoed key out of a failed delegation: its tool result, its frames and the next prompt', async () => {
+    const echoed = {
+      status: 401,
+      errorBody: { error: { message: `Incorrect API key provided: ${API_KEY}.`, type: 'invalid_request_error' } },
+    };
+    harness.lm.script([
+      // The planner delegates; the delegate's call fails echoing the key; the planner answers.
+      {
+        model: PLANNER,
+        match: (request) => request.messages.at(-1)?.role === 'tool',
+        reply: 'The delegation failed.',
+      },
+      { model: PLANNER, reply: { text: '', toolCalls: [{ name: 'delegate_to_rlm', args: { task: 'count' } }] } },
+      { model: DELEGATE, reply: echoed },
+    ]);
+    const session = (await api(harness, 'POST', '/api/v1/sessions', {})).body!.id;
+    await api(harness, 'POST', `/api/v1/sessions/${session}/documents`, { name: 'a.txt', text: 'a b c' });
+    const socket = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`);
+    socket.send({ type: 'message', content: 'count please', session_id: session });
+    await socket.untilTerminal();
+    const result = socket.events().find((event) => event.kind === 'tool_result');
+    expect(String(result?.payload.output)).toMatch(/HTTP 401/);
+    expect(JSON.stringify(socket.frames)).not.toContain(API_KEY);
+    const plannerPrompts = harness.lm.requests.filter((request) => request.model === PLANNER);
+    expect(plannerPrompts.at(-1)!.messages.at(-1)!.content).toMatch(/<redacted>/);
+    expect(JSON.stringify(plannerPrompts.map((request) => request.messages))).not.toContain(API_KEY);
+    await socket.close();
   });
 
   it('keeps ?access_token= values out of the request log', async () => {

@@ -5,6 +5,7 @@
  */
 import { tool } from 'ai';
 import { z } from 'zod';
+import { partialAnswer } from '../../rlm/partial-answer.js';
 import { runRlm } from '../../rlm/rlm-engine.js';
 import type { RlmResult } from '../../rlm/rlm-types.js';
 import { mapSettled } from '../../util/concurrency.js';
@@ -45,7 +46,7 @@ async function delegate(
   const limit = context.agent.delegateResultChars;
   const answer =
     result.answer.length > limit ? `${result.answer.slice(0, limit)}${TRUNCATED}` : result.answer;
-  return result.status === 'completed' ? answer : `[partial: ${result.termination.reason}] ${answer}`;
+  return result.status === 'completed' ? answer : partialAnswer(result, answer);
 }
 
 /** Reserves `count` delegations of the turn's budget, or says why not. */
