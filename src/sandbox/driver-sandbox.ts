@@ -1,11 +1,12 @@
 /**
  * The host half of the driver protocol, shared by every provider that runs `driver.py`.
  *
- * It owns the runtime's lifecycle (start, hello, shutdown, restart after a crash or when the
- * watchdog gives up on stuck code), the queue that sends new work only when the driver can take
- * it, and the dispatch of driver messages. The running executions, their host calls, timeouts
- * and interrupts live in ExecutionStack; transports (worker thread, child process, ...) only
- * move protocol lines.
+ * It owns the runtime's lifecycle (start, hello, shutdown, restart after a crash, when the
+ * watchdog gives up on stuck code, when code leaves threads or processes behind, or when the
+ * sandbox sends an oversized line or floods while no code runs), the queue that sends new work
+ * only when the driver can take it, and the dispatch of driver messages. The running
+ * executions, their host calls, timeouts, budgets and interrupts live in ExecutionStack;
+ * transports (worker thread, child process, ...) only move protocol lines.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -17,6 +18,7 @@ import {
 import type { DriverTransport, TransportFactory } from './driver-transport.js';
 import { encodeVariable } from './encode-variable.js';
 import { emptyResult, errorText } from './execute-result.js';
+import { DEFAULT_SANDBOX_LIMITS, megabytes, type SandboxLimits } from './execution-budget.js';
 import { ExecutionStack } from './execution-stack.js';
 import type {
   ExecuteOptions,
@@ -29,8 +31,9 @@ import type {
   VariableValue,
 } from './sandbox.js';
 import { SandboxError } from './sandbox-error.js';
+import { StrayOutput } from './stray-output.js';
 
-export interface DriverSandboxOptions {
+export interface DriverSandboxOptions extends Partial<SandboxLimits> {
   startTimeoutMs?: number;
   /** How long interrupted code gets to stop before the runtime is restarted. */
   interruptGraceMs?: number;
@@ -67,6 +70,14 @@ export class DriverSandbox implements Sandbox {
   private seq = 0;
   private interrupts = 0;
   private readonly startTimeoutMs: number;
+  /** The previous runtime, being killed by a restart. */
+  private stopping?: Promise<void>;
+  private readonly limits: SandboxLimits;
+  private readonly stray: StrayOutput;
+  /** Malformed lines logged since the last execution began (a flood of them is not). */
+  private malformedLogged = 0;
+  /** Why the runtime was restarted while no code ran: the next execution's result says so. */
+  private unreportedRestart?: string;
 
   constructor(
     readonly provider: SandboxProvider,
@@ -74,14 +85,30 @@ export class DriverSandbox implements Sandbox {
     private readonly options: DriverSandboxOptions = {},
   ) {
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    this.limits = {
+      maxOutputBytes: options.maxOutputBytes ?? DEFAULT_SANDBOX_LIMITS.maxOutputBytes,
+      maxCallBytes: options.maxCallBytes ?? DEFAULT_SANDBOX_LIMITS.maxCallBytes,
+      maxCalls: options.maxCalls ?? DEFAULT_SANDBOX_LIMITS.maxCalls,
+      maxLineBytes: options.maxLineBytes ?? DEFAULT_SANDBOX_LIMITS.maxLineBytes,
+    };
+    this.stray = new StrayOutput((message) => this.log(message));
     this.executions = new ExecutionStack(
       {
         send: (message) => {
           if (this.transport) this.send(message);
         },
         interruptRuntime: () => this.transport?.interrupt(),
-        onStuck: (reason) => void this.restart(reason),
+        // Reported by the stack itself, on the executions it fails or the result it completes.
+        restartRuntime: (reason) => void this.restart(reason, true),
         onCallWaiting: () => this.pump(), // the driver serves other work while a call waits
+        leftovers: () => this.transport?.leftovers?.(),
+        stray: (what, bytes, sample) => {
+          if (this.stray.add(what, bytes, sample)) {
+            void this.restart(
+              `the sandbox kept sending output while no code was running (more than ${megabytes(this.stray.limitBytes)})`,
+            );
+          }
+        },
       },
       options.interruptGraceMs ?? 2_000,
       options.defaultTimeoutMs ?? 120_000,
@@ -106,6 +133,9 @@ export class DriverSandbox implements Sandbox {
   }
 
   private async spawn(): Promise<void> {
+    // A runtime being killed may still run what its code left behind: it goes first.
+    await this.stopping;
+    if (this.closed) throw new SandboxError('shut_down', `sandbox ${this.id} is shut down`);
     const generation = ++this.generation;
     const started = performance.now();
     const hello = new Promise<void>((resolve, reject) => {
@@ -118,6 +148,13 @@ export class DriverSandbox implements Sandbox {
     try {
       transport = await this.createTransport({
         onLine: (text) => current() && this.onLine(text),
+        maxLineBytes: this.limits.maxLineBytes,
+        onOversizedLine: (bytes) => {
+          if (!current()) return;
+          const reason = `the sandbox sent a protocol line larger than ${megabytes(this.limits.maxLineBytes)} (${megabytes(bytes)} or more; SANDBOX_MAX_LINE_BYTES); it was dropped`;
+          if (!this.helloWaiter) void this.restart(reason);
+          else this.helloWaiter.reject(new SandboxError('start_failed', reason)); // spawn() ends it
+        },
         onExit: (reason) => current() && this.onRuntimeExit(reason),
         onRawOutput: (stream, text) => current() && this.onRawOutput(stream, text),
         onMemory: (bytes) => {
@@ -215,7 +252,13 @@ export class DriverSandbox implements Sandbox {
     await this.start();
     const id = `e${++this.seq}`;
     return new Promise<ExecuteResult>((resolve) => {
-      const execution = ExecutionStack.create(id, options, resolve);
+      let lostBefore: string | undefined;
+      const execution = ExecutionStack.create(
+        id,
+        options,
+        (result) => resolve(lostBefore ? reportRestartBefore(result, lostBefore) : result),
+        this.limits,
+      );
       if (cancelled()) {
         resolve(emptyResult(id, 'cancelled'));
         return;
@@ -227,6 +270,10 @@ export class DriverSandbox implements Sandbox {
         }
         this.counters.executions++;
         this.options.onExecute?.(this.provider);
+        lostBefore = this.unreportedRestart;
+        this.unreportedRestart = undefined;
+        this.stray.reset();
+        this.malformedLogged = 0;
         this.executions.begin(execution);
         this.send({
           type: 'execute',
@@ -313,19 +360,27 @@ export class DriverSandbox implements Sandbox {
   // ------------------------------------------------------------------------------ messages
 
   private onLine(text: string): void {
+    const bytes = text.length;
     const parsed = parseDriverMessage(text);
     if (!parsed.ok) {
-      this.log(`ignoring malformed driver line (${parsed.error}): ${text.slice(0, 200)}`);
+      if (!this.executions.idle && this.malformedLogged++ < 3)
+        this.log(`ignoring malformed driver line (${parsed.error.slice(0, 200)}): ${text.slice(0, 200)}`);
+      this.executions.unaccepted('malformed line', bytes, text.slice(0, 200));
       return;
     }
-    this.onMessage(parsed.message);
+    this.onMessage(parsed.message, bytes);
   }
 
-  private onMessage(message: DriverMessage): void {
+  /** Every message is charged by its line's size; lines the host did not ask for count as output. */
+  private onMessage(message: DriverMessage, bytes: number): void {
     switch (message.type) {
       case 'hello': {
         const waiter = this.helloWaiter;
         this.helloWaiter = undefined;
+        if (!waiter) {
+          this.executions.unaccepted('hello line', bytes);
+          return;
+        }
         if (message.protocol !== DRIVER_PROTOCOL_VERSION) {
           waiter?.reject(
             new SandboxError(
@@ -336,21 +391,22 @@ export class DriverSandbox implements Sandbox {
         } else waiter?.resolve();
         return;
       }
-      case 'output': {
-        const execution = this.executions.get(message.id);
-        execution?.onOutput?.({ executionId: message.id, stream: message.stream, text: message.text });
+      case 'output':
+        this.executions.output(message, bytes);
         return;
-      }
       case 'call':
-        this.executions.onCall(message);
+        this.executions.onCall(message, bytes);
         return;
       case 'result':
-        this.executions.complete(message, (text) => this.log(text));
+        this.executions.complete(message, bytes, (text) => this.log(text));
         this.pump();
         return;
       case 'ack': {
         const request = message.id ? this.requests.get(message.id) : undefined;
-        if (!request || !message.id) return;
+        if (!request || !message.id) {
+          this.executions.unaccepted('ack line', bytes);
+          return;
+        }
         this.requests.delete(message.id);
         if (message.error) {
           request.reject(
@@ -364,7 +420,7 @@ export class DriverSandbox implements Sandbox {
   }
 
   private onRawOutput(stream: 'stdout' | 'stderr', text: string): void {
-    if (!this.executions.rawOutput(stream, text)) this.log(`sandbox ${stream}: ${text.slice(0, 500)}`);
+    this.executions.rawOutput(stream, text);
   }
 
   // ------------------------------------------------------------------------------ failure
@@ -387,9 +443,14 @@ export class DriverSandbox implements Sandbox {
     this.restartForQueuedWork();
   }
 
-  /** Watchdog: the runtime is stuck (e.g. in a C loop); kill it and start a fresh one. */
-  private async restart(reason: string): Promise<void> {
+  /**
+   * Kills the runtime and starts a fresh one: stuck code (the watchdog), work left running, an
+   * oversized line, a flood while no code runs. Executions still running fail with the reason;
+   * a restart nobody was told of (`reported` false, nothing running) is told to the next one.
+   */
+  private async restart(reason: string, reported = false): Promise<void> {
     if (this.closed) return;
+    if (!reported && this.executions.idle) this.unreportedRestart = reason;
     this.counters.restarts++;
     const transport = this.transport;
     this.transport = undefined;
@@ -397,7 +458,10 @@ export class DriverSandbox implements Sandbox {
     this.log(`restarting ${this.provider} sandbox ${this.id}: ${reason}`);
     this.failEverything(new SandboxError('crashed', reason), true);
     this.emit({ type: 'restarted', sandboxId: this.id, reason });
-    await transport?.terminate().catch(() => {});
+    const stopping = transport?.terminate().catch(() => {});
+    this.stopping = stopping;
+    await stopping;
+    if (this.stopping === stopping) this.stopping = undefined;
     this.restartForQueuedWork();
   }
 
@@ -427,4 +491,10 @@ export class DriverSandbox implements Sandbox {
   private log(message: string): void {
     this.options.log?.(message);
   }
+}
+
+/** A result that ran on a runtime restarted, with every variable lost, since the last execution. */
+function reportRestartBefore(result: ExecuteResult, reason: string): ExecuteResult {
+  const note = `[sandbox] the sandbox was restarted before this code ran (${reason}); every variable was lost\n`;
+  return { ...result, stateLost: true, stderr: note + result.stderr };
 }

@@ -98,6 +98,7 @@ export async function startServer(
     log,
     tracing: observability.tracing,
     observers,
+    turnOutput: { maxEvents: config.events.turnMaxOutputEvents, maxBytes: config.events.turnMaxOutputBytes },
   });
   let current = config;
   const recovered = await runner.recover();

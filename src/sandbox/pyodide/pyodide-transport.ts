@@ -72,6 +72,7 @@ async function startPyodideTransport(
       makeSnapshot,
       driverSource,
       indexURL: PYODIDE_DIR,
+      maxLineBytes: handlers.maxLineBytes,
     },
     transferList: [port2],
   });
@@ -83,13 +84,16 @@ async function startPyodideTransport(
   let loading = true;
   worker.on('message', (message: unknown) => {
     if (typeof message === 'string') {
-      handlers.onLine(message);
+      // The worker drops long lines itself; this is the host's own check, in case it did not.
+      if (message.length > handlers.maxLineBytes) handlers.onOversizedLine(message.length);
+      else handlers.onLine(message);
       return;
     }
     const control = message as { kind: string; bytes?: unknown; stream?: 'stdout' | 'stderr'; text?: string };
     if (control.kind === 'memory') handlers.onMemory(control.bytes as number);
     else if (control.kind === 'raw')
       handlers.onRawOutput(control.stream ?? 'stderr', `${control.text ?? ''}\n`);
+    else if (control.kind === 'oversized') handlers.onOversizedLine(control.bytes as number);
     else if (control.kind === 'loaded') loading = false;
     else if (control.kind === 'snapshot' && loading && makeSnapshot) cache?.save(control.bytes as Uint8Array);
     else if (control.kind === 'snapshot_failed' && loading) cache?.discard();

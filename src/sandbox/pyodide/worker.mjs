@@ -15,7 +15,8 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { harden } from './harden.mjs';
 
 /** @type {{ port: import('node:worker_threads').MessagePort, signal: SharedArrayBuffer, interrupt: SharedArrayBuffer,
- *   memoryCapBytes: number, snapshot?: Uint8Array, makeSnapshot: boolean, driverSource: string, indexURL: string }} */
+ *   memoryCapBytes: number, snapshot?: Uint8Array, makeSnapshot: boolean, driverSource: string, indexURL: string,
+ *   maxLineBytes: number }} */
 const config = workerData;
 const host = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 const wake = new Int32Array(config.signal);
@@ -55,11 +56,14 @@ function recv() {
 /**
  * Python code can reach this function (through the driver object), so it only ever posts a
  * string: a protocol line. An object would look like a control message (a forged `snapshot`
- * would poison every later sandbox started from the cache).
+ * would poison every later sandbox started from the cache). A line past the host's cap is not
+ * copied to the host at all: only its size is reported.
  * @param {unknown} text
  */
 function send(text) {
-  host.postMessage(String(text));
+  const line = String(text);
+  if (line.length > config.maxLineBytes) host.postMessage({ kind: 'oversized', bytes: line.length });
+  else host.postMessage(line);
 }
 
 /** @param {string} id */
