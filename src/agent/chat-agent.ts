@@ -13,7 +13,7 @@ import { runRlm } from '../rlm/rlm-engine.js';
 import type { RlmBudgets } from '../rlm/rlm-types.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
 import type { ExecutionMode, SessionRow, Store, TurnUsage } from '../store/store.js';
-import { preview } from '../util/text.js';
+import { headTail } from '../util/text.js';
 import type { AgentEventSink } from './agent-events.js';
 import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';
 import { AgentStepSpans } from './agent-step-spans.js';
@@ -256,7 +256,7 @@ export class ChatAgent {
               callId: part.toolCallId,
               name: part.toolName,
               ok: ok && !output.startsWith('[error]'),
-              output: preview(output, TOOL_OUTPUT_CHARS),
+              output: headTail(output, TOOL_OUTPUT_CHARS), // errors and notes come last
               durationMs: start ? performance.now() - start.at : 0,
             });
             break;
