@@ -125,6 +125,7 @@ export type ExecuteMessage = z.infer<typeof executeMessage>;
 export type SetVarMessage = z.infer<typeof setVarMessage>;
 export type ResultMessage = z.infer<typeof resultMessage>;
 export type OutputMessage = z.infer<typeof outputMessage>;
+export type AckMessage = z.infer<typeof ackMessage>;
 export type CallMessage = z.infer<typeof callMessage>;
 export type ToolSpec = z.infer<typeof toolSpec>;
 export type DriverErrorValue = z.infer<typeof errorValue>;

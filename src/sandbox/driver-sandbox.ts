@@ -9,16 +9,12 @@
  * transports (worker thread, child process, ...) only move protocol lines.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DRIVER_PROTOCOL_VERSION,
-  type DriverMessage,
-  type HostMessage,
-  parseDriverMessage,
-} from './driver-protocol.js';
+import { type DriverMessage, type HostMessage, parseDriverMessage } from './driver-protocol.js';
+import { DriverReplies } from './driver-replies.js';
 import type { DriverTransport, TransportFactory } from './driver-transport.js';
 import { encodeVariable } from './encode-variable.js';
-import { emptyResult, errorText } from './execute-result.js';
-import { DEFAULT_SANDBOX_LIMITS, megabytes, type SandboxLimits } from './execution-budget.js';
+import { emptyResult, errorText, reportRestartBefore } from './execute-result.js';
+import { megabytes, resolveLimits, type SandboxLimits } from './execution-budget.js';
 import { ExecutionStack } from './execution-stack.js';
 import type {
   ExecuteOptions,
@@ -43,11 +39,6 @@ export interface DriverSandboxOptions extends Partial<SandboxLimits> {
   onExecute?: (provider: SandboxProvider) => void;
 }
 
-interface PendingRequest {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
 /** Work waiting for the driver to be free; `fail` runs instead if the sandbox shuts down. */
 interface QueuedWork {
   run(): void;
@@ -59,9 +50,8 @@ export class DriverSandbox implements Sandbox {
   private transport?: DriverTransport;
   private starting?: Promise<void>;
   private generation = 0;
-  private helloWaiter?: { resolve(): void; reject(error: Error): void };
   private readonly executions: ExecutionStack;
-  private readonly requests = new Map<string, PendingRequest>();
+  private readonly replies = new DriverReplies();
   private readonly queue: QueuedWork[] = [];
   private readonly listeners = new Set<(event: SandboxLifecycleEvent) => void>();
   private readonly tools = new Map<string, ToolDefinition>();
@@ -85,12 +75,7 @@ export class DriverSandbox implements Sandbox {
     private readonly options: DriverSandboxOptions = {},
   ) {
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
-    this.limits = {
-      maxOutputBytes: options.maxOutputBytes ?? DEFAULT_SANDBOX_LIMITS.maxOutputBytes,
-      maxCallBytes: options.maxCallBytes ?? DEFAULT_SANDBOX_LIMITS.maxCallBytes,
-      maxCalls: options.maxCalls ?? DEFAULT_SANDBOX_LIMITS.maxCalls,
-      maxLineBytes: options.maxLineBytes ?? DEFAULT_SANDBOX_LIMITS.maxLineBytes,
-    };
+    this.limits = resolveLimits(options);
     this.stray = new StrayOutput((message) => this.log(message));
     this.executions = new ExecutionStack(
       {
@@ -138,11 +123,7 @@ export class DriverSandbox implements Sandbox {
     if (this.closed) throw new SandboxError('shut_down', `sandbox ${this.id} is shut down`);
     const generation = ++this.generation;
     const started = performance.now();
-    const hello = new Promise<void>((resolve, reject) => {
-      this.helloWaiter = { resolve, reject };
-    });
-    // The runtime can die (or the sandbox be shut down) before anyone awaits `hello`.
-    hello.catch(() => {});
+    const hello = this.replies.expectHello();
     const current = () => generation === this.generation;
     let transport: DriverTransport;
     try {
@@ -152,8 +133,8 @@ export class DriverSandbox implements Sandbox {
         onOversizedLine: (bytes) => {
           if (!current()) return;
           const reason = `the sandbox sent a protocol line larger than ${megabytes(this.limits.maxLineBytes)} (${megabytes(bytes)} or more; SANDBOX_MAX_LINE_BYTES); it was dropped`;
-          if (!this.helloWaiter) void this.restart(reason);
-          else this.helloWaiter.reject(new SandboxError('start_failed', reason)); // spawn() ends it
+          // While starting, the start fails (spawn() ends the runtime); later, a restart.
+          if (!this.replies.failStart(new SandboxError('start_failed', reason))) void this.restart(reason);
         },
         onExit: (reason) => current() && this.onRuntimeExit(reason),
         onRawOutput: (stream, text) => current() && this.onRawOutput(stream, text),
@@ -162,7 +143,7 @@ export class DriverSandbox implements Sandbox {
         },
       });
     } catch (error) {
-      if (current()) this.helloWaiter = undefined;
+      if (current()) this.replies.forgetHello();
       throw new SandboxError(
         'start_failed',
         `${this.provider} sandbox failed to start: ${errorText(error)}`,
@@ -195,7 +176,7 @@ export class DriverSandbox implements Sandbox {
       await Promise.race([hello, timeout]);
     } catch (error) {
       if (this.transport === transport) this.transport = undefined;
-      if (current()) this.helloWaiter = undefined;
+      if (current()) this.replies.forgetHello();
       await transport.terminate().catch(() => {});
       throw error;
     } finally {
@@ -211,10 +192,7 @@ export class DriverSandbox implements Sandbox {
     const transport = this.transport;
     this.transport = undefined;
     this.generation++;
-    this.helloWaiter?.reject(
-      new SandboxError('shut_down', `sandbox ${this.id} was shut down while starting`),
-    );
-    this.helloWaiter = undefined;
+    this.replies.failStart(new SandboxError('shut_down', `sandbox ${this.id} was shut down while starting`));
     this.failEverything(new SandboxError('shut_down', `sandbox ${this.id} was shut down`), false);
     if (transport) {
       try {
@@ -312,7 +290,7 @@ export class DriverSandbox implements Sandbox {
   /** Registers the known tools again on a fresh driver, before any queued work reaches it. */
   private sendTools(): void {
     const id = `r${++this.seq}`;
-    this.requests.set(id, {
+    this.replies.expect(id, {
       resolve: () => {},
       reject: (error) => this.log(`re-registering tools failed: ${error.message}`),
     });
@@ -330,7 +308,7 @@ export class DriverSandbox implements Sandbox {
     return new Promise<void>((resolve, reject) => {
       this.enqueue({
         run: () => {
-          this.requests.set(id, { resolve, reject });
+          this.replies.expect(id, { resolve, reject });
           this.send(build(id), payload);
         },
         fail: reject,
@@ -374,23 +352,11 @@ export class DriverSandbox implements Sandbox {
   /** Every message is charged by its line's size; lines the host did not ask for count as output. */
   private onMessage(message: DriverMessage, bytes: number): void {
     switch (message.type) {
-      case 'hello': {
-        const waiter = this.helloWaiter;
-        this.helloWaiter = undefined;
-        if (!waiter) {
-          this.executions.unaccepted('hello line', bytes);
-          return;
-        }
-        if (message.protocol !== DRIVER_PROTOCOL_VERSION) {
-          waiter?.reject(
-            new SandboxError(
-              'protocol_error',
-              `driver speaks protocol ${message.protocol}, host expects ${DRIVER_PROTOCOL_VERSION}`,
-            ),
-          );
-        } else waiter?.resolve();
+      case 'hello':
+      case 'ack':
+        if (!this.replies.settle(message)) this.executions.unaccepted(`${message.type} line`, bytes);
+        else if (message.type === 'ack') this.pump();
         return;
-      }
       case 'output':
         this.executions.output(message, bytes);
         return;
@@ -401,21 +367,6 @@ export class DriverSandbox implements Sandbox {
         this.executions.complete(message, bytes, (text) => this.log(text));
         this.pump();
         return;
-      case 'ack': {
-        const request = message.id ? this.requests.get(message.id) : undefined;
-        if (!request || !message.id) {
-          this.executions.unaccepted('ack line', bytes);
-          return;
-        }
-        this.requests.delete(message.id);
-        if (message.error) {
-          request.reject(
-            new SandboxError('request_failed', `${message.error.type}: ${message.error.message}`),
-          );
-        } else request.resolve();
-        this.pump();
-        return;
-      }
     }
   }
 
@@ -429,14 +380,13 @@ export class DriverSandbox implements Sandbox {
     if (this.closed) return;
     this.transport = undefined;
     this.generation++; // nothing more from the dead runtime counts
-    if (this.helloWaiter) {
-      // Died while starting: that start fails; it is not a restart.
-      this.helloWaiter.reject(
+    // Died while starting: that start fails; it is not a restart.
+    if (
+      this.replies.failStart(
         new SandboxError('start_failed', `${this.provider} sandbox exited during start: ${reason}`),
-      );
-      this.helloWaiter = undefined;
+      )
+    )
       return;
-    }
     this.failEverything(new SandboxError('crashed', `${this.provider} sandbox exited: ${reason}`), true);
     this.counters.restarts++;
     this.emit({ type: 'restarted', sandboxId: this.id, reason });
@@ -479,10 +429,7 @@ export class DriverSandbox implements Sandbox {
       `${error.message}. The sandbox was restarted and every variable was lost.`,
       stateLost,
     );
-    for (const [id, request] of this.requests) {
-      this.requests.delete(id);
-      request.reject(error);
-    }
+    this.replies.failRequests(error);
     if (this.closed) {
       for (const work of this.queue.splice(0)) work.fail(error);
     }
@@ -491,10 +438,4 @@ export class DriverSandbox implements Sandbox {
   private log(message: string): void {
     this.options.log?.(message);
   }
-}
-
-/** A result that ran on a runtime restarted, with every variable lost, since the last execution. */
-function reportRestartBefore(result: ExecuteResult, reason: string): ExecuteResult {
-  const note = `[sandbox] the sandbox was restarted before this code ran (${reason}); every variable was lost\n`;
-  return { ...result, stateLost: true, stderr: note + result.stderr };
 }

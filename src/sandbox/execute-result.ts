@@ -117,3 +117,9 @@ export function callErrorValue(error: unknown): { type: string; message: string 
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A result that ran on a runtime restarted (every variable lost) while no code ran, after the last one. */
+export function reportRestartBefore(result: ExecuteResult, reason: string): ExecuteResult {
+  const note = `[sandbox] the sandbox was restarted before this code ran (${reason}); every variable was lost\n`;
+  return { ...result, stateLost: true, stderr: note + result.stderr };
+}

@@ -25,6 +25,16 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   maxLineBytes: 64 * MB,
 };
 
+/** The given limits, the defaults for the rest. */
+export function resolveLimits(given: Partial<SandboxLimits>): SandboxLimits {
+  return {
+    maxOutputBytes: given.maxOutputBytes ?? DEFAULT_SANDBOX_LIMITS.maxOutputBytes,
+    maxCallBytes: given.maxCallBytes ?? DEFAULT_SANDBOX_LIMITS.maxCallBytes,
+    maxCalls: given.maxCalls ?? DEFAULT_SANDBOX_LIMITS.maxCalls,
+    maxLineBytes: given.maxLineBytes ?? DEFAULT_SANDBOX_LIMITS.maxLineBytes,
+  };
+}
+
 /** Live output forwarded per execution (the driver's own cap, enforced again here). */
 export const LIVE_OUTPUT_BYTES = MB;
 
