@@ -240,11 +240,36 @@ describe('process sandbox: floods below Python and work left behind', () => {
   });
 });
 
-describe('pyodide sandbox: threads', () => {
+describe('pyodide sandbox: threads and backpressure', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
-    sandbox = await createSandbox({ provider: 'pyodide', cacheDir: TEST_CACHE_DIR });
+    sandbox = await createSandbox({ provider: 'pyodide', cacheDir: TEST_CACHE_DIR, maxOutputBytes: 4 * MB });
     await sandbox.start();
+  });
+
+  it('cannot post lines faster than the host reads them, so a flood never piles up in the host', async () => {
+    const code = [
+      ...GRAB_DRIVER,
+      'line = json.dumps({"type": "output", "id": me, "stream": "stdout", "text": "A" * (8 << 20)})',
+      'sent = 0',
+      'try:',
+      '    for _ in range(40):',
+      '        d.transport.send(line)',
+      '        sent += 1',
+      'except KeyboardInterrupt:',
+      '    pass',
+    ].join('\n');
+    const running = runCounting(sandbox, code);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the code is running
+    // A host busy elsewhere (other sessions, a slow handler) reads nothing for a while.
+    const busyUntil = performance.now() + 1500;
+    while (performance.now() < busyUntil);
+    const { result } = await running;
+    expect(result.error?.type).toBe('SandboxLimitExceeded');
+    // The worker posts two lines, then waits for the host; by the time it may post again the
+    // stop is on its way (Python notices it a few statements later).
+    const sent = Number((await sandbox.execute({ context: 'root', code: 'sent' })).stdout);
+    expect(sent).toBeLessThanOrEqual(8);
   });
   afterAll(() => sandbox?.shutdown());
 
