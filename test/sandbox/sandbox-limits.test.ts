@@ -133,112 +133,116 @@ describe.each<SandboxProvider>(['process', 'pyodide'])('%s sandbox: host-side ca
   });
 });
 
-describe('process sandbox: floods below Python and work left behind', () => {
-  let sandbox: Sandbox;
-  const logs: string[] = [];
-  const events: SandboxLifecycleEvent[] = [];
+describe.each(['auto', 'off'] as const)(
+  'process sandbox (bubblewrap: %s): floods below Python and work left behind',
+  (bubblewrap) => {
+    let sandbox: Sandbox;
+    const logs: string[] = [];
+    const events: SandboxLifecycleEvent[] = [];
 
-  beforeAll(async () => {
-    sandbox = await createSandbox({
-      provider: 'process',
-      maxOutputBytes: 16 * MB,
-      log: (message) => logs.push(message),
+    beforeAll(async () => {
+      sandbox = await createSandbox({
+        provider: 'process',
+        bubblewrap,
+        maxOutputBytes: 16 * MB,
+        log: (message) => logs.push(message),
+      });
+      sandbox.onLifecycle((event) => events.push(event));
+      await sandbox.start();
     });
-    sandbox.onLifecycle((event) => events.push(event));
-    await sandbox.start();
-  });
-  afterAll(() => sandbox?.shutdown());
+    afterAll(() => sandbox?.shutdown());
 
-  it('stops a 200 MB os.write flood on fd 2 at the 16 MB cap and forwards at most the live cap', async () => {
-    await sandbox.execute({ context: 'root', code: 'kept = "yes"' });
-    const { result, forwarded } = await runCounting(
-      sandbox,
-      'import os\nchunk = b"x" * (1 << 20)\nfor _ in range(200):\n    os.write(2, chunk)',
-    );
-    expect(result.error?.type).toBe('SandboxLimitExceeded');
-    expect(result.error?.message).toContain('output limit of 16 MB reached; the execution was stopped');
-    expect(forwarded).toBeLessThanOrEqual(LIVE_CAP + 1000);
-    expect(result.stderr.length).toBeLessThan(20_000);
-    expect((await sandbox.execute({ context: 'root', code: 'kept' })).stdout).toBe("'yes'\n");
-  });
-
-  it('restarts the runtime when code leaves a thread running, before the next execution runs', async () => {
-    const code = [
-      'import os, threading, time',
-      'def tick():',
-      '    while True:',
-      '        os.write(2, b"tick\\n")',
-      '        time.sleep(0.005)',
-      'threading.Thread(target=tick, daemon=True).start()',
-      'print("started")',
-    ].join('\n');
-    const { result } = await runCounting(sandbox, code);
-    expect(result.error).toBeUndefined();
-    expect(result.stdout).toBe('started\n');
-    expect(result.stateLost).toBe(true);
-    expect(result.stderr).toContain('left 1 thread running');
-    expect(events.at(-1)?.type).toBe('restarted');
-    const after = await sandbox.execute({
-      context: 'root',
-      code: 'import threading, time\ntime.sleep(0.1)\nprint(threading.active_count())',
+    it('stops a 200 MB os.write flood on fd 2 at the 16 MB cap and forwards at most the live cap', async () => {
+      await sandbox.execute({ context: 'root', code: 'kept = "yes"' });
+      const { result, forwarded } = await runCounting(
+        sandbox,
+        'import os\nchunk = b"x" * (1 << 20)\nfor _ in range(200):\n    os.write(2, chunk)',
+      );
+      expect(result.error?.type).toBe('SandboxLimitExceeded');
+      expect(result.error?.message).toContain('output limit of 16 MB reached; the execution was stopped');
+      expect(forwarded).toBeLessThanOrEqual(LIVE_CAP + 1000);
+      expect(result.stderr.length).toBeLessThan(20_000);
+      expect((await sandbox.execute({ context: 'root', code: 'kept' })).stdout).toBe("'yes'\n");
     });
-    expect(after.stdout).toBe('1\n');
-    expect(after.stderr).not.toContain('tick');
-  });
 
-  it('restarts the runtime when code leaves a child process running, and the child is gone', async () => {
-    const { result } = await runCounting(
-      sandbox,
-      'import subprocess\np = subprocess.Popen(["sleep", "371"])\nprint(p.pid > 0)',
-    );
-    expect(result.stdout).toBe('True\n');
-    expect(result.stateLost).toBe(true);
-    expect(result.stderr).toContain('left 1 child process running');
-    // Gone before the next execution runs.
-    expect((await sandbox.execute({ context: 'root', code: 'print("next")' })).stdout).toBe('next\n');
-    const sleeping = [...descendantProcesses().values()].filter((command) => command.includes('371'));
-    expect(sleeping).toEqual([]);
-  });
+    it('restarts the runtime when code leaves a thread running, before the next execution runs', async () => {
+      const code = [
+        'import os, threading, time',
+        'def tick():',
+        '    while True:',
+        '        os.write(2, b"tick\\n")',
+        '        time.sleep(0.005)',
+        'threading.Thread(target=tick, daemon=True).start()',
+        'print("started")',
+      ].join('\n');
+      const { result } = await runCounting(sandbox, code);
+      expect(result.error).toBeUndefined();
+      expect(result.stdout).toBe('started\n');
+      expect(result.stateLost).toBe(true);
+      expect(result.stderr).toContain('left 1 thread running');
+      expect(events.at(-1)?.type).toBe('restarted');
+      const after = await sandbox.execute({
+        context: 'root',
+        code: 'import threading, time\ntime.sleep(0.1)\nprint(threading.active_count())',
+      });
+      expect(after.stdout).toBe('1\n');
+      expect(after.stderr).not.toContain('tick');
+    });
 
-  it('does not restart for a child process that already finished', async () => {
-    await sandbox.execute({ context: 'root', code: 'kept_too = 1' });
-    const { result } = await runCounting(
-      sandbox,
-      'import subprocess\nsubprocess.run(["true"])\np = subprocess.Popen(["true"])\nimport time\ntime.sleep(0.2)',
-    );
-    expect(result.error).toBeUndefined();
-    expect(result.stateLost).toBeUndefined();
-    expect((await sandbox.execute({ context: 'root', code: 'kept_too' })).stdout).toBe('1\n');
-  });
+    it('restarts the runtime when code leaves a child process running, and the child is gone', async () => {
+      const { result } = await runCounting(
+        sandbox,
+        'import subprocess\np = subprocess.Popen(["sleep", "371"])\nprint(p.pid > 0)',
+      );
+      expect(result.stdout).toBe('True\n');
+      expect(result.stateLost).toBe(true);
+      expect(result.stderr).toContain('left 1 child process running');
+      // Gone before the next execution runs.
+      expect((await sandbox.execute({ context: 'root', code: 'print("next")' })).stdout).toBe('next\n');
+      const sleeping = [...descendantProcesses().values()].filter((command) => command.includes('371'));
+      expect(sleeping).toEqual([]);
+    });
 
-  it('restarts a runtime that floods while no execution runs, and logs only a little of it', async () => {
-    const restarts = sandbox.stats().restarts;
-    const logged = logs.length;
-    // A forged result ends the execution for the host while the code keeps writing.
-    const code = [
-      ...GRAB_DRIVER,
-      'd.send({"type": "result", "id": me, "stdout": "", "stderr": "", "stdout_chars": 0,',
-      '        "stderr_chars": 0, "duration_ms": 1})',
-      'import os',
-      'for _ in range(400):',
-      '    os.write(2, b"z" * 65536)',
-    ].join('\n');
-    const { result } = await runCounting(sandbox, code);
-    expect(result.error).toBeUndefined();
-    const deadline = performance.now() + 20_000;
-    while (sandbox.stats().restarts === restarts && performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(sandbox.stats().restarts).toBe(restarts + 1);
-    const newLogs = logs.slice(logged);
-    expect(newLogs.length).toBeLessThan(10);
-    expect(newLogs.join('').length).toBeLessThan(20_000);
-    const next = await sandbox.execute({ context: 'root', code: 'print("fresh")' });
-    expect(next.stdout).toBe('fresh\n');
-    expect(next.stateLost).toBe(true);
-    expect(next.stderr).toContain('while no code was running');
-  });
-});
+    it('does not restart for a child process that already finished', async () => {
+      await sandbox.execute({ context: 'root', code: 'kept_too = 1' });
+      const { result } = await runCounting(
+        sandbox,
+        'import subprocess\nsubprocess.run(["true"])\np = subprocess.Popen(["true"])\nimport time\ntime.sleep(0.2)',
+      );
+      expect(result.error).toBeUndefined();
+      expect(result.stateLost).toBeUndefined();
+      expect((await sandbox.execute({ context: 'root', code: 'kept_too' })).stdout).toBe('1\n');
+    });
+
+    it('restarts a runtime that floods while no execution runs, and logs only a little of it', async () => {
+      const restarts = sandbox.stats().restarts;
+      const logged = logs.length;
+      // A forged result ends the execution for the host while the code keeps writing.
+      const code = [
+        ...GRAB_DRIVER,
+        'd.send({"type": "result", "id": me, "stdout": "", "stderr": "", "stdout_chars": 0,',
+        '        "stderr_chars": 0, "duration_ms": 1})',
+        'import os',
+        'for _ in range(400):',
+        '    os.write(2, b"z" * 65536)',
+      ].join('\n');
+      const { result } = await runCounting(sandbox, code);
+      expect(result.error).toBeUndefined();
+      const deadline = performance.now() + 20_000;
+      while (sandbox.stats().restarts === restarts && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(sandbox.stats().restarts).toBe(restarts + 1);
+      const newLogs = logs.slice(logged);
+      expect(newLogs.length).toBeLessThan(10);
+      expect(newLogs.join('').length).toBeLessThan(20_000);
+      const next = await sandbox.execute({ context: 'root', code: 'print("fresh")' });
+      expect(next.stdout).toBe('fresh\n');
+      expect(next.stateLost).toBe(true);
+      expect(next.stderr).toContain('while no code was running');
+    });
+  },
+);
 
 describe('pyodide sandbox: threads and backpressure', () => {
   let sandbox: Sandbox;
