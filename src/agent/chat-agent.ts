@@ -15,7 +15,7 @@ import type { SandboxPool } from '../sandbox/sandbox-pool.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import type { SandboxLease } from '../sessions/session-sandboxes.js';
 import type { ExecutionMode, TurnUsage } from '../store/store.js';
-import { preview } from '../util/text.js';
+import { headTail } from '../util/text.js';
 import type { AgentEventSink } from './agent-events.js';
 import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';
 import { AgentStepSpans } from './agent-step-spans.js';
@@ -254,7 +254,7 @@ export class ChatAgent {
               callId: part.toolCallId,
               name: part.toolName,
               ok: ok && !output.startsWith('[error]'),
-              output: preview(output, TOOL_OUTPUT_CHARS),
+              output: headTail(output, TOOL_OUTPUT_CHARS), // errors and notes come last
               durationMs: start ? performance.now() - start.at : 0,
             });
             break;

@@ -15,6 +15,7 @@ export type { ObservabilityConfig };
 export { ConfigError, type Env };
 
 export const SANDBOX_PROVIDERS = ['pyodide', 'process', 'daytona'] as const;
+const MB = 1024 * 1024;
 
 export interface ModelConfig {
   /** `provider/model`, e.g. `openai/gpt-4.1-mini`, `anthropic/claude-sonnet-4-5`, `ollama/llama3.1`. */
@@ -63,6 +64,14 @@ export interface SandboxConfig {
   memoryLimitMb: number;
   python: string;
   bubblewrap: 'auto' | 'required' | 'off';
+  /** Output one execution may send (all streams, result, refused lines); past it the code is stopped. */
+  maxOutputBytes: number;
+  /** Host-call arguments one execution may send. */
+  maxCallBytes: number;
+  /** Host calls one execution may make. */
+  maxCalls: number;
+  /** Longest protocol line read from a sandbox; a longer one restarts it. */
+  maxLineBytes: number;
 }
 
 export interface ServerConfig {
@@ -155,6 +164,10 @@ export interface EventsConfig {
   subscriberQueue: number;
   /** Frames kept per session and stream for replay. */
   replayLimit: number;
+  /** `sandbox_output` frames one turn may stream and persist; past it one notice, then nothing. */
+  turnMaxOutputEvents: number;
+  /** Characters of `sandbox_output` text one turn may stream and persist. */
+  turnMaxOutputBytes: number;
 }
 
 export interface Config {
@@ -210,6 +223,10 @@ export function loadConfig(env: Env = process.env): Config {
       memoryLimitMb: read.int('SANDBOX_MEMORY_MB', 2048, 64),
       python: read.string('SANDBOX_PYTHON') ?? 'python3',
       bubblewrap: read.choice('SANDBOX_BWRAP', ['auto', 'required', 'off'] as const, 'auto'),
+      maxOutputBytes: read.int('SANDBOX_MAX_OUTPUT_BYTES', 16 * MB, 64 * 1024),
+      maxCallBytes: read.int('SANDBOX_MAX_CALL_BYTES', 128 * MB, 64 * 1024),
+      maxCalls: read.int('SANDBOX_MAX_CALLS', 2000, 1),
+      maxLineBytes: read.int('SANDBOX_MAX_LINE_BYTES', 64 * MB, 64 * 1024),
     },
     ...readServiceConfig(read, appEnv),
     ...readObservabilityConfig(read, appEnv, dataDir),

@@ -77,6 +77,8 @@ export function readServiceConfig(
     events: {
       subscriberQueue: read.int('WS_EXECUTION_MAX_QUEUE', 256, 1),
       replayLimit: read.int('EVENTS_REPLAY_LIMIT', 10_000, 100),
+      turnMaxOutputEvents: read.int('TURN_MAX_OUTPUT_EVENTS', 2000, 1),
+      turnMaxOutputBytes: read.int('TURN_MAX_OUTPUT_BYTES', 4 * MB, 1024),
     },
     quotas: {
       turnsPerUser: read.int('USER_MAX_CONCURRENT_TURNS', 3, 1),

@@ -1,22 +1,20 @@
 /**
  * The host half of the driver protocol, shared by every provider that runs `driver.py`.
  *
- * It owns the runtime's lifecycle (start, hello, shutdown, restart after a crash or when the
- * watchdog gives up on stuck code), the queue that sends new work only when the driver can take
- * it, and the dispatch of driver messages. The running executions, their host calls, timeouts
- * and interrupts live in ExecutionStack; transports (worker thread, child process, ...) only
- * move protocol lines.
+ * It owns the runtime's lifecycle (start, hello, shutdown, restart after a crash, when the
+ * watchdog gives up on stuck code, when code leaves threads or processes behind, or when the
+ * sandbox sends an oversized line or floods while no code runs), the queue that sends new work
+ * only when the driver can take it, and the dispatch of driver messages. The running
+ * executions, their host calls, timeouts, budgets and interrupts live in ExecutionStack;
+ * transports (worker thread, child process, ...) only move protocol lines.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  DRIVER_PROTOCOL_VERSION,
-  type DriverMessage,
-  type HostMessage,
-  parseDriverMessage,
-} from './driver-protocol.js';
+import { type DriverMessage, type HostMessage, parseDriverMessage } from './driver-protocol.js';
+import { DriverReplies } from './driver-replies.js';
 import type { DriverTransport, TransportFactory } from './driver-transport.js';
 import { encodeVariable } from './encode-variable.js';
-import { emptyResult, errorText } from './execute-result.js';
+import { emptyResult, errorText, reportRestartBefore } from './execute-result.js';
+import { megabytes, resolveLimits, type SandboxLimits } from './execution-budget.js';
 import { ExecutionStack } from './execution-stack.js';
 import type {
   ExecuteOptions,
@@ -29,8 +27,9 @@ import type {
   VariableValue,
 } from './sandbox.js';
 import { SandboxError } from './sandbox-error.js';
+import { StrayOutput } from './stray-output.js';
 
-export interface DriverSandboxOptions {
+export interface DriverSandboxOptions extends Partial<SandboxLimits> {
   startTimeoutMs?: number;
   /** How long interrupted code gets to stop before the runtime is restarted. */
   interruptGraceMs?: number;
@@ -38,11 +37,6 @@ export interface DriverSandboxOptions {
   log?: (message: string) => void;
   /** Told of every execution as it starts (the server's metrics count them). */
   onExecute?: (provider: SandboxProvider) => void;
-}
-
-interface PendingRequest {
-  resolve(): void;
-  reject(error: Error): void;
 }
 
 /** Work waiting for the driver to be free; `fail` runs instead if the sandbox shuts down. */
@@ -56,9 +50,8 @@ export class DriverSandbox implements Sandbox {
   private transport?: DriverTransport;
   private starting?: Promise<void>;
   private generation = 0;
-  private helloWaiter?: { resolve(): void; reject(error: Error): void };
   private readonly executions: ExecutionStack;
-  private readonly requests = new Map<string, PendingRequest>();
+  private readonly replies = new DriverReplies();
   private readonly queue: QueuedWork[] = [];
   private readonly listeners = new Set<(event: SandboxLifecycleEvent) => void>();
   private readonly tools = new Map<string, ToolDefinition>();
@@ -67,6 +60,14 @@ export class DriverSandbox implements Sandbox {
   private seq = 0;
   private interrupts = 0;
   private readonly startTimeoutMs: number;
+  /** The previous runtime, being killed by a restart. */
+  private stopping?: Promise<void>;
+  private readonly limits: SandboxLimits;
+  private readonly stray: StrayOutput;
+  /** Malformed lines logged since the last execution began (a flood of them is not). */
+  private malformedLogged = 0;
+  /** Why the runtime was restarted while no code ran: the next execution's result says so. */
+  private unreportedRestart?: string;
 
   constructor(
     readonly provider: SandboxProvider,
@@ -74,14 +75,25 @@ export class DriverSandbox implements Sandbox {
     private readonly options: DriverSandboxOptions = {},
   ) {
     this.startTimeoutMs = options.startTimeoutMs ?? 60_000;
+    this.limits = resolveLimits(options);
+    this.stray = new StrayOutput((message) => this.log(message));
     this.executions = new ExecutionStack(
       {
         send: (message) => {
           if (this.transport) this.send(message);
         },
         interruptRuntime: () => this.transport?.interrupt(),
-        onStuck: (reason) => void this.restart(reason),
+        // Reported by the stack itself, on the executions it fails or the result it completes.
+        restartRuntime: (reason) => void this.restart(reason, true),
         onCallWaiting: () => this.pump(), // the driver serves other work while a call waits
+        leftovers: () => this.transport?.leftovers?.(),
+        stray: (what, bytes, sample) => {
+          if (this.stray.add(what, bytes, sample)) {
+            void this.restart(
+              `the sandbox kept sending output while no code was running (more than ${megabytes(this.stray.limitBytes)})`,
+            );
+          }
+        },
       },
       options.interruptGraceMs ?? 2_000,
       options.defaultTimeoutMs ?? 120_000,
@@ -106,18 +118,24 @@ export class DriverSandbox implements Sandbox {
   }
 
   private async spawn(): Promise<void> {
+    // A runtime being killed may still run what its code left behind: it goes first.
+    await this.stopping;
+    if (this.closed) throw new SandboxError('shut_down', `sandbox ${this.id} is shut down`);
     const generation = ++this.generation;
     const started = performance.now();
-    const hello = new Promise<void>((resolve, reject) => {
-      this.helloWaiter = { resolve, reject };
-    });
-    // The runtime can die (or the sandbox be shut down) before anyone awaits `hello`.
-    hello.catch(() => {});
+    const hello = this.replies.expectHello();
     const current = () => generation === this.generation;
     let transport: DriverTransport;
     try {
       transport = await this.createTransport({
         onLine: (text) => current() && this.onLine(text),
+        maxLineBytes: this.limits.maxLineBytes,
+        onOversizedLine: (bytes) => {
+          if (!current()) return;
+          const reason = `the sandbox sent a protocol line larger than ${megabytes(this.limits.maxLineBytes)} (${megabytes(bytes)} or more; SANDBOX_MAX_LINE_BYTES); it was dropped`;
+          // While starting, the start fails (spawn() ends the runtime); later, a restart.
+          if (!this.replies.failStart(new SandboxError('start_failed', reason))) void this.restart(reason);
+        },
         onExit: (reason) => current() && this.onRuntimeExit(reason),
         onRawOutput: (stream, text) => current() && this.onRawOutput(stream, text),
         onMemory: (bytes) => {
@@ -125,7 +143,7 @@ export class DriverSandbox implements Sandbox {
         },
       });
     } catch (error) {
-      if (current()) this.helloWaiter = undefined;
+      if (current()) this.replies.forgetHello();
       throw new SandboxError(
         'start_failed',
         `${this.provider} sandbox failed to start: ${errorText(error)}`,
@@ -158,7 +176,7 @@ export class DriverSandbox implements Sandbox {
       await Promise.race([hello, timeout]);
     } catch (error) {
       if (this.transport === transport) this.transport = undefined;
-      if (current()) this.helloWaiter = undefined;
+      if (current()) this.replies.forgetHello();
       await transport.terminate().catch(() => {});
       throw error;
     } finally {
@@ -174,10 +192,7 @@ export class DriverSandbox implements Sandbox {
     const transport = this.transport;
     this.transport = undefined;
     this.generation++;
-    this.helloWaiter?.reject(
-      new SandboxError('shut_down', `sandbox ${this.id} was shut down while starting`),
-    );
-    this.helloWaiter = undefined;
+    this.replies.failStart(new SandboxError('shut_down', `sandbox ${this.id} was shut down while starting`));
     this.failEverything(new SandboxError('shut_down', `sandbox ${this.id} was shut down`), false);
     if (transport) {
       try {
@@ -215,7 +230,13 @@ export class DriverSandbox implements Sandbox {
     await this.start();
     const id = `e${++this.seq}`;
     return new Promise<ExecuteResult>((resolve) => {
-      const execution = ExecutionStack.create(id, options, resolve);
+      let lostBefore: string | undefined;
+      const execution = ExecutionStack.create(
+        id,
+        options,
+        (result) => resolve(lostBefore ? reportRestartBefore(result, lostBefore) : result),
+        this.limits,
+      );
       if (cancelled()) {
         resolve(emptyResult(id, 'cancelled'));
         return;
@@ -227,6 +248,10 @@ export class DriverSandbox implements Sandbox {
         }
         this.counters.executions++;
         this.options.onExecute?.(this.provider);
+        lostBefore = this.unreportedRestart;
+        this.unreportedRestart = undefined;
+        this.stray.reset();
+        this.malformedLogged = 0;
         this.executions.begin(execution);
         this.send({
           type: 'execute',
@@ -265,7 +290,7 @@ export class DriverSandbox implements Sandbox {
   /** Registers the known tools again on a fresh driver, before any queued work reaches it. */
   private sendTools(): void {
     const id = `r${++this.seq}`;
-    this.requests.set(id, {
+    this.replies.expect(id, {
       resolve: () => {},
       reject: (error) => this.log(`re-registering tools failed: ${error.message}`),
     });
@@ -283,7 +308,7 @@ export class DriverSandbox implements Sandbox {
     return new Promise<void>((resolve, reject) => {
       this.enqueue({
         run: () => {
-          this.requests.set(id, { resolve, reject });
+          this.replies.expect(id, { resolve, reject });
           this.send(build(id), payload);
         },
         fail: reject,
@@ -313,58 +338,40 @@ export class DriverSandbox implements Sandbox {
   // ------------------------------------------------------------------------------ messages
 
   private onLine(text: string): void {
+    const bytes = text.length;
     const parsed = parseDriverMessage(text);
     if (!parsed.ok) {
-      this.log(`ignoring malformed driver line (${parsed.error}): ${text.slice(0, 200)}`);
+      if (!this.executions.idle && this.malformedLogged++ < 3)
+        this.log(`ignoring malformed driver line (${parsed.error.slice(0, 200)}): ${text.slice(0, 200)}`);
+      this.executions.unaccepted('malformed line', bytes, text.slice(0, 200));
       return;
     }
-    this.onMessage(parsed.message);
+    this.onMessage(parsed.message, bytes);
   }
 
-  private onMessage(message: DriverMessage): void {
+  /** Every message is charged by its line's size; lines the host did not ask for count as output. */
+  private onMessage(message: DriverMessage, bytes: number): void {
     switch (message.type) {
-      case 'hello': {
-        const waiter = this.helloWaiter;
-        this.helloWaiter = undefined;
-        if (message.protocol !== DRIVER_PROTOCOL_VERSION) {
-          waiter?.reject(
-            new SandboxError(
-              'protocol_error',
-              `driver speaks protocol ${message.protocol}, host expects ${DRIVER_PROTOCOL_VERSION}`,
-            ),
-          );
-        } else waiter?.resolve();
+      case 'hello':
+      case 'ack':
+        if (!this.replies.settle(message)) this.executions.unaccepted(`${message.type} line`, bytes);
+        else if (message.type === 'ack') this.pump();
         return;
-      }
-      case 'output': {
-        const execution = this.executions.get(message.id);
-        execution?.onOutput?.({ executionId: message.id, stream: message.stream, text: message.text });
+      case 'output':
+        this.executions.output(message, bytes);
         return;
-      }
       case 'call':
-        this.executions.onCall(message);
+        this.executions.onCall(message, bytes);
         return;
       case 'result':
-        this.executions.complete(message, (text) => this.log(text));
+        this.executions.complete(message, bytes, (text) => this.log(text));
         this.pump();
         return;
-      case 'ack': {
-        const request = message.id ? this.requests.get(message.id) : undefined;
-        if (!request || !message.id) return;
-        this.requests.delete(message.id);
-        if (message.error) {
-          request.reject(
-            new SandboxError('request_failed', `${message.error.type}: ${message.error.message}`),
-          );
-        } else request.resolve();
-        this.pump();
-        return;
-      }
     }
   }
 
   private onRawOutput(stream: 'stdout' | 'stderr', text: string): void {
-    if (!this.executions.rawOutput(stream, text)) this.log(`sandbox ${stream}: ${text.slice(0, 500)}`);
+    this.executions.rawOutput(stream, text);
   }
 
   // ------------------------------------------------------------------------------ failure
@@ -373,23 +380,27 @@ export class DriverSandbox implements Sandbox {
     if (this.closed) return;
     this.transport = undefined;
     this.generation++; // nothing more from the dead runtime counts
-    if (this.helloWaiter) {
-      // Died while starting: that start fails; it is not a restart.
-      this.helloWaiter.reject(
+    // Died while starting: that start fails; it is not a restart.
+    if (
+      this.replies.failStart(
         new SandboxError('start_failed', `${this.provider} sandbox exited during start: ${reason}`),
-      );
-      this.helloWaiter = undefined;
+      )
+    )
       return;
-    }
     this.failEverything(new SandboxError('crashed', `${this.provider} sandbox exited: ${reason}`), true);
     this.counters.restarts++;
     this.emit({ type: 'restarted', sandboxId: this.id, reason });
     this.restartForQueuedWork();
   }
 
-  /** Watchdog: the runtime is stuck (e.g. in a C loop); kill it and start a fresh one. */
-  private async restart(reason: string): Promise<void> {
+  /**
+   * Kills the runtime and starts a fresh one: stuck code (the watchdog), work left running, an
+   * oversized line, a flood while no code runs. Executions still running fail with the reason;
+   * a restart nobody was told of (`reported` false, nothing running) is told to the next one.
+   */
+  private async restart(reason: string, reported = false): Promise<void> {
     if (this.closed) return;
+    if (!reported && this.executions.idle) this.unreportedRestart = reason;
     this.counters.restarts++;
     const transport = this.transport;
     this.transport = undefined;
@@ -397,7 +408,10 @@ export class DriverSandbox implements Sandbox {
     this.log(`restarting ${this.provider} sandbox ${this.id}: ${reason}`);
     this.failEverything(new SandboxError('crashed', reason), true);
     this.emit({ type: 'restarted', sandboxId: this.id, reason });
-    await transport?.terminate().catch(() => {});
+    const stopping = transport?.terminate().catch(() => {});
+    this.stopping = stopping;
+    await stopping;
+    if (this.stopping === stopping) this.stopping = undefined;
     this.restartForQueuedWork();
   }
 
@@ -415,10 +429,7 @@ export class DriverSandbox implements Sandbox {
       `${error.message}. The sandbox was restarted and every variable was lost.`,
       stateLost,
     );
-    for (const [id, request] of this.requests) {
-      this.requests.delete(id);
-      request.reject(error);
-    }
+    this.replies.failRequests(error);
     if (this.closed) {
       for (const work of this.queue.splice(0)) work.fail(error);
     }

@@ -9,24 +9,47 @@ import type { ExecuteResult } from './sandbox.js';
 export interface ExecutionFacts {
   rawOutput: string;
   interrupted?: 'timeout' | 'cancelled';
+  /** The host stopped it because a budget ran out: the error it ends with. */
+  stopped?: string;
   /** Time the code itself ran (host calls excluded). */
   ranMs: number;
+  options: { maxOutputChars?: number };
 }
 
-/** The driver's result message as an ExecuteResult; a timeout's KeyboardInterrupt becomes a TimeoutError. */
+/** The driver keeps this much of each stream unless told otherwise. */
+const DEFAULT_MAX_OUTPUT_CHARS = 10_000;
+/** Room for the driver's "... (N characters omitted) ..." marker. */
+const MARKER_CHARS = 100;
+
+/**
+ * The driver's result message as an ExecuteResult; a timeout's KeyboardInterrupt becomes a
+ * TimeoutError, and a stop for a budget its own error. The driver keeps head and tail of each
+ * stream, but it runs beside model code: the host cuts them again.
+ */
 export function toResult(message: ResultMessage, execution: ExecutionFacts): ExecuteResult {
-  let stderr = message.stderr;
+  const limit = execution.options.maxOutputChars ?? DEFAULT_MAX_OUTPUT_CHARS;
+  let stderr = headAndTail(message.stderr, limit);
   if (execution.rawOutput) stderr += (stderr && !stderr.endsWith('\n') ? '\n' : '') + execution.rawOutput;
   const result: ExecuteResult = {
     executionId: message.id,
-    stdout: message.stdout,
+    stdout: headAndTail(message.stdout, limit),
     stderr,
     stdoutChars: message.stdout_chars,
     stderrChars: message.stderr_chars + execution.rawOutput.length,
     durationMs: message.duration_ms,
-    ...(message.final ? { final: message.final } : {}),
+    ...(message.final && !execution.stopped ? { final: message.final } : {}),
     ...(execution.interrupted ? { interrupted: execution.interrupted } : {}),
   };
+  if (execution.stopped) {
+    const frames = (message.error?.traceback ?? '').replace(/KeyboardInterrupt[^\n]*\n?$/, '');
+    const text = execution.stopped;
+    result.error = {
+      type: 'SandboxLimitExceeded',
+      message: text,
+      traceback: `${frames}SandboxLimitExceeded: ${text}\n`,
+    };
+    return result;
+  }
   if (message.error) {
     result.error = {
       type: message.error.type,
@@ -42,6 +65,14 @@ export function toResult(message: ResultMessage, execution: ExecutionFacts): Exe
     }
   }
   return result;
+}
+
+function headAndTail(text: string, limit: number): string {
+  if (text.length <= limit + MARKER_CHARS) return text;
+  const head = Math.floor(limit / 2);
+  const tail = limit - head;
+  const omitted = text.length - head - tail;
+  return `${text.slice(0, head)}\n... (${omitted} characters omitted) ...\n${text.slice(-tail)}`;
 }
 
 /** The result of an execution that never ran (or whose runtime died under it). */
@@ -85,4 +116,10 @@ export function callErrorValue(error: unknown): { type: string; message: string 
 
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A result that ran on a runtime restarted (every variable lost) while no code ran, after the last one. */
+export function reportRestartBefore(result: ExecuteResult, reason: string): ExecuteResult {
+  const note = `[sandbox] the sandbox was restarted before this code ran (${reason}); every variable was lost\n`;
+  return { ...result, stateLost: true, stderr: note + result.stderr };
 }

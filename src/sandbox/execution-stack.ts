@@ -1,12 +1,15 @@
 /**
  * The executions one driver is running, innermost last: nested exactly as the driver nests them
  * while host calls wait. It owns their host calls (answered inside the caller's async context),
- * their time budgets (only the innermost execution, while its code runs, spends time), and
- * interrupts with the repeat-and-watchdog escalation. DriverSandbox owns everything else.
+ * their time budgets (only the innermost execution, while its code runs, spends time), their
+ * byte budgets (everything the sandbox sends is charged to the execution it names, or to the
+ * innermost one), and interrupts with the repeat-and-watchdog escalation. DriverSandbox owns
+ * everything else.
  */
 import { AsyncResource } from 'node:async_hooks';
-import type { CallMessage, HostMessage, ResultMessage } from './driver-protocol.js';
+import type { CallMessage, HostMessage, OutputMessage, ResultMessage } from './driver-protocol.js';
 import { callErrorValue, emptyResult, toResult } from './execute-result.js';
+import { ExecutionBudget, type SandboxLimits } from './execution-budget.js';
 import type { ExecuteOptions, ExecuteResult, HostCall, HostCallHandler, OutputChunk } from './sandbox.js';
 
 interface InflightCall {
@@ -27,8 +30,13 @@ export interface ActiveExecution {
   graceTimer?: NodeJS.Timeout;
   repeatTimer?: NodeJS.Timeout;
   interrupted?: 'timeout' | 'cancelled';
+  /** Why the host stopped it: a budget ran out (the error it ends with). */
+  stopped?: string;
+  /** An interrupt was sent (for a timeout, a cancel or a budget); later ones add nothing. */
+  interrupting?: boolean;
   interruptPending?: boolean;
   rawOutput: string;
+  budget: ExecutionBudget;
   detachSignal?: () => void;
 }
 
@@ -37,10 +45,14 @@ export interface ExecutionStackHooks {
   send(message: HostMessage): void;
   /** Raises KeyboardInterrupt in whatever code runs right now. */
   interruptRuntime(): void;
-  /** An execution ignored its interrupt past the grace period: the runtime must go. */
-  onStuck(reason: string): void;
+  /** The runtime must go (code ignored its interrupt, or left work running): start a fresh one. */
+  restartRuntime(reason: string): void;
   /** A host call started waiting, so the driver can serve other work. */
   onCallWaiting(): void;
+  /** The last running execution ended: what the runtime still runs besides the driver, if anything. */
+  leftovers(): string | undefined;
+  /** Bytes from the sandbox that no running execution can be charged with. */
+  stray(what: string, bytes: number, sample?: string): void;
 }
 
 const RAW_OUTPUT_LIMIT = 10_000;
@@ -60,6 +72,7 @@ export class ExecutionStack {
     id: string,
     options: ExecuteOptions,
     resolve: (result: ExecuteResult) => void,
+    limits: SandboxLimits,
   ): ActiveExecution {
     return {
       id,
@@ -69,6 +82,7 @@ export class ExecutionStack {
       resolve,
       ranMs: 0,
       rawOutput: '',
+      budget: new ExecutionBudget(limits),
     };
   }
 
@@ -95,49 +109,116 @@ export class ExecutionStack {
     this.updateTimers();
   }
 
-  complete(message: ResultMessage, log: (text: string) => void): void {
+  complete(message: ResultMessage, bytes: number, log: (text: string) => void): void {
     const execution = this.byId.get(message.id);
-    if (!execution) return; // a repeat: the driver resends if an interrupt lands in its own code
+    if (!execution) {
+      // A repeat (the driver resends if an interrupt lands in its own code), or a forgery.
+      this.unaccepted('result line', bytes);
+      return;
+    }
+    execution.budget.other(bytes);
+    execution.stopped ??= execution.budget.exceeded; // a result too big to take
     const index = this.stack.lastIndexOf(execution);
     if (index !== this.stack.length - 1) log(`result for ${message.id} arrived out of nesting order`);
     this.stack.splice(index, 1);
     // The timer fires while the code runs, so its current stretch counts as well.
     const running = execution.runningSince === undefined ? 0 : performance.now() - execution.runningSince;
-    this.finish(execution, toResult(message, { ...execution, ranMs: execution.ranMs + running }));
+    const result = toResult(message, { ...execution, ranMs: execution.ranMs + running });
+    // Nothing may outlive the code that started it: check before anything else can run.
+    const leftovers = this.stack.length === 0 ? this.hooks.leftovers() : undefined;
+    if (leftovers) {
+      result.stateLost = true;
+      result.stderr += `${result.stderr && !result.stderr.endsWith('\n') ? '\n' : ''}[sandbox] this code left ${leftovers} running after it finished; the sandbox was restarted to stop it, and every variable was lost\n`;
+    }
+    this.finish(execution, result);
     this.updateTimers();
+    if (leftovers) this.hooks.restartRuntime(`execution ${execution.id} left ${leftovers} running`);
   }
 
   /** Ends every execution with the given failure (the runtime died or was shut down). */
   failAll(message: string, stateLost: boolean): void {
     for (const execution of this.stack.splice(0)) {
-      this.finish(execution, {
-        ...emptyResult(execution.id, execution.interrupted),
-        error: { type: 'SandboxRestarted', message, traceback: '' },
-        stateLost,
-      });
+      const error = execution.stopped
+        ? { type: 'SandboxLimitExceeded', message: `${execution.stopped}. ${message}`, traceback: '' }
+        : { type: 'SandboxRestarted', message, traceback: '' };
+      this.finish(execution, { ...emptyResult(execution.id, execution.interrupted), error, stateLost });
     }
+  }
+
+  get idle(): boolean {
+    return this.stack.length === 0;
   }
 
   interruptAll(): void {
     for (const execution of [...this.stack]) this.interrupt(execution, 'cancelled');
   }
 
-  /** Output below sys.stdout belongs to whatever runs innermost; false when nothing runs. */
-  rawOutput(stream: 'stdout' | 'stderr', text: string): boolean {
+  /** Output below sys.stdout belongs to whatever runs innermost. */
+  rawOutput(stream: 'stdout' | 'stderr', text: string): void {
     const top = this.stack.at(-1);
-    if (!top) return false;
+    if (!top) {
+      this.hooks.stray(stream, text.length, text);
+      return;
+    }
     if (top.rawOutput.length < RAW_OUTPUT_LIMIT)
       top.rawOutput += text.slice(0, RAW_OUTPUT_LIMIT - top.rawOutput.length);
-    top.onOutput?.({ executionId: top.id, stream, text });
-    return true;
+    this.forward(top, stream, text, text.length);
   }
 
-  onCall(message: CallMessage): void {
+  /** An `output` line, charged to the execution it names (the driver sends it for that one). */
+  output(message: OutputMessage, bytes: number): void {
+    const execution = this.byId.get(message.id);
+    if (!execution) this.unaccepted('output line', bytes);
+    else this.forward(execution, message.stream, message.text, bytes);
+  }
+
+  /** A line the host does not take (malformed, unknown, out of turn): charged to the innermost execution. */
+  unaccepted(what: string, bytes: number, sample?: string): void {
+    const top = this.stack.at(-1);
+    if (!top) {
+      this.hooks.stray(what, bytes, sample);
+      return;
+    }
+    top.budget.other(bytes);
+    this.stopIfOverBudget(top);
+  }
+
+  private forward(
+    execution: ActiveExecution,
+    stream: 'stdout' | 'stderr',
+    text: string,
+    bytes: number,
+  ): void {
+    const live = execution.budget.output(text, bytes);
+    if (live) execution.onOutput?.({ executionId: execution.id, stream, text: live });
+    this.stopIfOverBudget(execution);
+  }
+
+  private stopIfOverBudget(execution: ActiveExecution): void {
+    if (execution.stopped || !execution.budget.exceeded) return;
+    execution.stopped = execution.budget.exceeded;
+    this.interrupt(execution, 'limit');
+  }
+
+  onCall(message: CallMessage, bytes: number): void {
     const execution = this.byId.get(message.id);
     const reply = (fields: { result?: unknown; error?: { type: string; message: string } }) =>
       this.hooks.send({ type: 'reply', call_id: message.call_id, ...fields });
     if (!execution) {
+      this.unaccepted('call line', Math.max(bytes, 1024)); // it is answered, so it costs the host
       reply({ error: { type: 'ProtocolError', message: `no running execution ${message.id}` } });
+      return;
+    }
+    if (execution !== this.stack.at(-1) || execution.call) {
+      // The driver waits for each reply, so only the innermost execution, with no call pending,
+      // can make a call: this line was forged. Nobody waits for an answer.
+      this.unaccepted('call out of turn', bytes);
+      return;
+    }
+    if (!execution.budget.call(bytes) || execution.stopped) {
+      execution.stopped ??= execution.budget.exceeded;
+      reply({ error: { type: 'KeyboardInterrupt', message: execution.stopped ?? 'execution stopped' } });
+      this.interrupt(execution, 'limit');
       return;
     }
     if (execution.interruptPending || execution.options.signal?.aborted) {
@@ -176,9 +257,11 @@ export class ExecutionStack {
     );
   }
 
-  interrupt(execution: ActiveExecution, reason: 'timeout' | 'cancelled'): void {
-    if (!this.byId.has(execution.id) || execution.interrupted) return;
-    execution.interrupted = reason;
+  /** Stops the code; a `limit` stop leaves `interrupted` unset, since its error names the cause. */
+  interrupt(execution: ActiveExecution, reason: 'timeout' | 'cancelled' | 'limit'): void {
+    if (!this.byId.has(execution.id) || execution.interrupting) return;
+    execution.interrupting = true;
+    if (reason !== 'limit') execution.interrupted = reason;
     clearTimeout(execution.timer);
     if (execution.call) {
       // Blocked in a host call: abort the handler and answer the call now; a late answer is dropped.
@@ -227,7 +310,7 @@ export class ExecutionStack {
           continue;
         }
         const limit = execution.options.timeoutMs ?? this.defaultTimeoutMs;
-        if (!execution.interrupted) {
+        if (!execution.interrupting) {
           execution.timer = setTimeout(
             () => this.interrupt(execution, 'timeout'),
             Math.max(0, limit - execution.ranMs),
@@ -258,7 +341,7 @@ export class ExecutionStack {
     clearTimeout(execution.graceTimer);
     execution.graceTimer = setTimeout(() => {
       if (this.byId.has(execution.id)) {
-        this.hooks.onStuck(`execution ${execution.id} ignored its interrupt for ${this.graceMs} ms`);
+        this.hooks.restartRuntime(`execution ${execution.id} ignored its interrupt for ${this.graceMs} ms`);
       }
     }, this.graceMs);
   }

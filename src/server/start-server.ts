@@ -101,6 +101,7 @@ export async function startServer(
     redact: (text) => observability.redactor.text(text),
     tracing: observability.tracing,
     observers,
+    turnOutput: { maxEvents: config.events.turnMaxOutputEvents, maxBytes: config.events.turnMaxOutputBytes },
   });
   let current = config;
   const recovered = await runner.recover();

@@ -11,6 +11,7 @@ import type { EventKind, ExecutionStep } from '../events/frames.js';
 import type { RlmEvent } from '../rlm/rlm-types.js';
 import type { StepRow, Store } from '../store/store.js';
 import { preview } from '../util/text.js';
+import { DEFAULT_TURN_OUTPUT_LIMITS, TurnOutputBudget, type TurnOutputLimits } from './turn-output-budget.js';
 
 const TEXT_PREVIEW = 2000;
 
@@ -25,6 +26,7 @@ export class TurnEventSink {
   private readonly callbackSteps = new Map<string, string>();
   private readonly openSubRlm = new Map<string, string[]>();
   private pending: Promise<unknown> = Promise.resolve();
+  private readonly outputBudget: TurnOutputBudget;
 
   constructor(
     private readonly emitter: ExecutionEventEmitter,
@@ -32,8 +34,10 @@ export class TurnEventSink {
     private readonly ref: SessionRef,
     private readonly turnId: string,
     private readonly log: (message: string) => void,
+    outputLimits: TurnOutputLimits = DEFAULT_TURN_OUTPUT_LIMITS,
   ) {
     this.rootStep = `${turnId}:root`;
+    this.outputBudget = new TurnOutputBudget(outputLimits);
   }
 
   /** After the turn's terminal frame nothing more is emitted (a cancelled turn's stragglers). */
@@ -157,7 +161,7 @@ export class TurnEventSink {
         });
         return;
       case 'sandbox_output':
-        void this.chat('sandbox_output', event.text, { call_id: event.callId, stream: event.stream });
+        this.sandboxOutput(event.text, { call_id: event.callId, stream: event.stream });
         return;
       case 'rlm':
         this.rlm(event.callId, event.event);
@@ -242,7 +246,7 @@ export class TurnEventSink {
         return;
       }
       case 'code_output':
-        void this.chat('sandbox_output', event.text, {
+        this.sandboxOutput(event.text, {
           call_id: callId,
           run_id: event.runId,
           depth: event.depth,
@@ -313,6 +317,18 @@ export class TurnEventSink {
       case 'iteration_started':
         return;
     }
+  }
+
+  /** Live sandbox output, within the turn's budget; the frame that would pass it becomes one notice. */
+  private sandboxOutput(text: string, payload: Record<string, unknown>): void {
+    const verdict = this.outputBudget.take(text);
+    if (verdict === 'emit') void this.chat('sandbox_output', text, payload);
+    else if (verdict === 'notice')
+      void this.chat('sandbox_output', this.outputBudget.notice(), {
+        ...payload,
+        stream: 'stderr',
+        notice: 'turn_output_limit',
+      });
   }
 
   /** Emits a passive execution_step and persists the step; returns its id. */

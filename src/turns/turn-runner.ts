@@ -26,6 +26,7 @@ import type { Tracing } from '../tracing/tracing.js';
 import { errorMessage, preview } from '../util/text.js';
 import { TurnError } from './turn-error.js';
 import { newTurnId, TurnEventSink } from './turn-events.js';
+import type { TurnOutputLimits } from './turn-output-budget.js';
 
 interface RunningTurn {
   turn: TurnRow;
@@ -73,6 +74,8 @@ export class TurnRunner {
       redact?: (text: string) => string;
       tracing?: Tracing;
       observers?: ObserverRegistry;
+      /** Live sandbox output each turn may stream and persist. */
+      turnOutput?: TurnOutputLimits;
     },
   ) {}
 
@@ -144,7 +147,14 @@ export class TurnRunner {
     }
     const startSeq = (await store.seqRange(session.id, 'chat')).last;
     this.startSeqs.set(turn.id, startSeq);
-    const sink = new TurnEventSink(this.deps.emitter, store, ref, turn.id, this.deps.log);
+    const sink = new TurnEventSink(
+      this.deps.emitter,
+      store,
+      ref,
+      turn.id,
+      this.deps.log,
+      this.deps.turnOutput,
+    );
     const controller = new AbortController();
     const running: RunningTurn = {
       turn,

@@ -89,6 +89,27 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads the limits on what a sandbox and a turn may send, with defaults and clear errors', () => {
+    const MB = 1024 * 1024;
+    expect(loadConfig({}).sandbox).toMatchObject({
+      maxOutputBytes: 16 * MB,
+      maxCallBytes: 128 * MB,
+      maxCalls: 2000,
+      maxLineBytes: 64 * MB,
+    });
+    expect(loadConfig({}).events).toMatchObject({ turnMaxOutputEvents: 2000, turnMaxOutputBytes: 4 * MB });
+    const config = loadConfig({
+      SANDBOX_MAX_OUTPUT_BYTES: String(8 * MB),
+      SANDBOX_MAX_LINE_BYTES: String(32 * MB),
+      TURN_MAX_OUTPUT_EVENTS: '50',
+    });
+    expect(config.sandbox).toMatchObject({ maxOutputBytes: 8 * MB, maxLineBytes: 32 * MB });
+    expect(config.events.turnMaxOutputEvents).toBe(50);
+    expect(() => loadConfig({ SANDBOX_MAX_OUTPUT_BYTES: '16MB' })).toThrow(
+      "SANDBOX_MAX_OUTPUT_BYTES must be an integer >= 65536; got '16MB'",
+    );
+  });
+
   it('reads .env under the environment: variables already set win', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fleet-env-'));
     const path = join(dir, '.env');

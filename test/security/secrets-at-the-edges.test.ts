@@ -9,7 +9,14 @@
 import { format } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { captureProcessOutput } from '../support/capture-output.js';
-import { api, DELEGATE, type Harness, PLANNER, RecordingSocket, startHarness } from '../support/server-harness.js';
+import {
+  api,
+  DELEGATE,
+  type Harness,
+  PLANNER,
+  RecordingSocket,
+  startHarness,
+} from '../support/server-harness.js';
 
 // No well-known key format: only the configured-secret layer can catch it.
 const API_KEY = 'plain-provider-credential-7f3a9c51d2';
@@ -98,7 +105,9 @@ describe('secrets at the edges', () => {
   it('keeps an echoed key out of a failed delegation: its tool result, its frames and the next prompt', async () => {
     const echoed = {
       status: 401,
-      errorBody: { error: { message: `Incorrect API key provided: ${API_KEY}.`, type: 'invalid_request_error' } },
+      errorBody: {
+        error: { message: `Incorrect API key provided: ${API_KEY}.`, type: 'invalid_request_error' },
+      },
     };
     harness.lm.script([
       // The planner delegates; the delegate's call fails echoing the key; the planner answers.
@@ -107,7 +116,10 @@ describe('secrets at the edges', () => {
         match: (request) => request.messages.at(-1)?.role === 'tool',
         reply: 'The delegation failed.',
       },
-      { model: PLANNER, reply: { text: '', toolCalls: [{ name: 'delegate_to_rlm', args: { task: 'count' } }] } },
+      {
+        model: PLANNER,
+        reply: { text: '', toolCalls: [{ name: 'delegate_to_rlm', args: { task: 'count' } }] },
+      },
       { model: DELEGATE, reply: echoed },
     ]);
     const session = (await api(harness, 'POST', '/api/v1/sessions', {})).body!.id;

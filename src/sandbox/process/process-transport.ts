@@ -6,7 +6,7 @@
  * Less isolated than Pyodide: without bubblewrap, code can read the host's files and network.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -15,6 +15,7 @@ import type { HostMessage } from '../driver-protocol.js';
 import type { DriverTransport, TransportFactory, TransportHandlers } from '../driver-transport.js';
 import { LineSplitter } from '../line-splitter.js';
 import { bubblewrapArgs, bubblewrapUsable, locatePython } from './bubblewrap.js';
+import { describeLeftovers, leftoverWork } from './leftover-work.js';
 
 export interface ProcessTransportOptions {
   python?: string;
@@ -90,7 +91,10 @@ class ProcessTransport implements DriverTransport {
   ) {
     this.input = child.stdio[3] as Writable;
     this.input.on('error', () => {}); // EPIPE after the child died; 'exit' reports it
-    const splitter = new LineSplitter((line) => handlers.onLine(line));
+    const splitter = new LineSplitter((line) => handlers.onLine(line), {
+      maxLineBytes: handlers.maxLineBytes,
+      onOversized: (bytes) => handlers.onOversizedLine(bytes),
+    });
     (child.stdio[4] as Readable).on('data', (chunk: Buffer) => splitter.push(chunk));
     child.stdout?.setEncoding('utf8').on('data', (text: string) => handlers.onRawOutput('stdout', text));
     child.stderr?.setEncoding('utf8').on('data', (text: string) => {
@@ -151,16 +155,50 @@ class ProcessTransport implements DriverTransport {
     }
   }
 
+  leftovers(): string | undefined {
+    if (this.exited || !this.pythonPid) return undefined;
+    return describeLeftovers(leftoverWork(this.pythonPid));
+  }
+
   async terminate(): Promise<void> {
     if (this.child.pid === undefined) return; // never spawned: there is no exit to wait for
+    const interpreter = this.pythonPid !== this.child.pid ? this.pythonPid : undefined;
     if (!this.exited) {
       try {
         process.kill(-this.child.pid, 'SIGKILL'); // the whole group: bwrap and the interpreter
       } catch {
         this.child.kill('SIGKILL');
       }
+      if (interpreter) signal(interpreter, 'SIGKILL'); // bwrap gave it a session of its own
     }
     await this.exitPromise;
+    // Under bubblewrap the interpreter is the namespace's init: once it is gone, so is every
+    // process its code started. Wait for that, so nothing of this runtime outlives terminate().
+    if (interpreter) await untilGone(interpreter, 2000);
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // already gone
+  }
+}
+
+/** Polls until `pid` has exited (gone or a zombie), at most `timeoutMs`. */
+async function untilGone(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    let state: string;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    } catch {
+      return;
+    }
+    if (state === 'Z' || state === 'X') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 

@@ -25,6 +25,9 @@ export interface PyodideTransportOptions {
   memoryLimitMb?: number;
 }
 
+/** Characters of protocol lines the worker may have posted before the host has read them. */
+const MAX_INFLIGHT_CHARS = 16 * 1024 * 1024;
+
 let sources: { driver: string; worker: string } | undefined;
 const snapshotCaches = new Map<string, SnapshotCache>();
 
@@ -58,6 +61,7 @@ async function startPyodideTransport(
   const { port1, port2 } = new MessageChannel();
   const wake = new SharedArrayBuffer(4);
   const interrupt = new SharedArrayBuffer(4);
+  const inflight = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(WORKER_PATH, {
     env: {}, // no host secrets inside the sandbox
     execArgv: [], // never inherit loaders (tsx, vitest) or flags from the host process
@@ -72,6 +76,9 @@ async function startPyodideTransport(
       makeSnapshot,
       driverSource,
       indexURL: PYODIDE_DIR,
+      maxLineBytes: handlers.maxLineBytes,
+      inflight: inflight.buffer,
+      maxInflight: MAX_INFLIGHT_CHARS,
     },
     transferList: [port2],
   });
@@ -83,13 +90,21 @@ async function startPyodideTransport(
   let loading = true;
   worker.on('message', (message: unknown) => {
     if (typeof message === 'string') {
-      handlers.onLine(message);
+      try {
+        // The worker drops long lines itself; this is the host's own check, in case it did not.
+        if (message.length > handlers.maxLineBytes) handlers.onOversizedLine(message.length);
+        else handlers.onLine(message);
+      } finally {
+        Atomics.sub(inflight, 0, message.length); // the worker may post more
+        Atomics.notify(inflight, 0);
+      }
       return;
     }
     const control = message as { kind: string; bytes?: unknown; stream?: 'stdout' | 'stderr'; text?: string };
     if (control.kind === 'memory') handlers.onMemory(control.bytes as number);
     else if (control.kind === 'raw')
       handlers.onRawOutput(control.stream ?? 'stderr', `${control.text ?? ''}\n`);
+    else if (control.kind === 'oversized') handlers.onOversizedLine(control.bytes as number);
     else if (control.kind === 'loaded') loading = false;
     else if (control.kind === 'snapshot' && loading && makeSnapshot) cache?.save(control.bytes as Uint8Array);
     else if (control.kind === 'snapshot_failed' && loading) cache?.discard();

@@ -15,11 +15,14 @@ import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_thread
 import { harden } from './harden.mjs';
 
 /** @type {{ port: import('node:worker_threads').MessagePort, signal: SharedArrayBuffer, interrupt: SharedArrayBuffer,
- *   memoryCapBytes: number, snapshot?: Uint8Array, makeSnapshot: boolean, driverSource: string, indexURL: string }} */
+ *   memoryCapBytes: number, snapshot?: Uint8Array, makeSnapshot: boolean, driverSource: string, indexURL: string,
+ *   maxLineBytes: number, inflight: SharedArrayBuffer, maxInflight: number }} */
 const config = workerData;
 const host = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
 const wake = new Int32Array(config.signal);
 const interruptFlag = new Int32Array(config.interrupt);
+/** Characters of protocol lines posted that the host has not handled yet. */
+const inflight = new Int32Array(config.inflight);
 
 capWasmMemory(config.memoryCapBytes);
 
@@ -55,11 +58,24 @@ function recv() {
 /**
  * Python code can reach this function (through the driver object), so it only ever posts a
  * string: a protocol line. An object would look like a control message (a forged `snapshot`
- * would poison every later sandbox started from the cache).
+ * would poison every later sandbox started from the cache). A line past the host's cap is not
+ * copied to the host at all: only its size is reported.
  * @param {unknown} text
  */
 function send(text) {
-  host.postMessage(String(text));
+  const line = String(text);
+  if (line.length > config.maxLineBytes) {
+    host.postMessage({ kind: 'oversized', bytes: line.length });
+    return;
+  }
+  // Backpressure: posting is cheaper than the host's parsing, so a flood would pile up in the
+  // host's queue. Wait while the host has more than its window of lines still to read.
+  for (let queued = Atomics.load(inflight, 0); queued > 0 && queued + line.length > config.maxInflight; ) {
+    Atomics.wait(inflight, 0, queued, 100);
+    queued = Atomics.load(inflight, 0);
+  }
+  Atomics.add(inflight, 0, line.length);
+  host.postMessage(line);
 }
 
 /** @param {string} id */
