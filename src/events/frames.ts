@@ -191,6 +191,10 @@ export const ERROR_CODES = {
   document_outside_workspace: 'the path leaves the session workspace',
   document_extraction_failed: 'the document could not be read',
   document_empty: 'the document has no text',
+  document_unsafe_archive: 'the zip inside the document is built to hurt (compression ratio, lying sizes)',
+  document_parse_timeout: 'reading the document took longer than FLEET_DOCUMENT_PARSE_TIMEOUT',
+  document_parse_out_of_memory: 'reading the document needed more than FLEET_DOCUMENT_WORKER_HEAP_MB',
+  document_busy: 'too many documents are being read; try again shortly',
   invalid_cursor: 'the list cursor is not one this server gave out',
   forbidden: 'the resource belongs to someone else',
   // traces and feedback
