@@ -25,6 +25,7 @@ export type ParseLimits = Pick<
 >;
 
 const WORKER_URL = new URL('./parse-worker.mjs', import.meta.url);
+const OUT_OF_MEMORY = 'ERR_WORKER_OUT_OF_MEMORY';
 const slots = new ParseSlots();
 
 /**
@@ -40,6 +41,8 @@ export async function parseDocument(
 ): Promise<ExtractedText> {
   const release = await slots.acquire(limits, hints.name ?? 'untitled', signal);
   try {
+    // The caller may have given up while the slot was being granted.
+    signal?.throwIfAborted();
     return await runWorker(ownedBytes(bytes), hints, limits, signal);
   } finally {
     release();
@@ -71,9 +74,12 @@ function runWorker(
         maxOldGenerationSizeMb: limits.workerHeapMb,
         maxYoungGenerationSizeMb: youngGenerationMb(limits.workerHeapMb),
       },
-      // A document parser needs no secrets: the worker gets an empty environment.
+      // A document parser needs no secrets: the worker gets an empty environment, and none of
+      // this process's node flags (`--inspect`, `--input-type`...), which are not its business.
       env: {},
+      execArgv: [],
     });
+    let started = false;
     let settled = false;
     const finish = (settle: () => void) => {
       if (settled) return;
@@ -89,15 +95,23 @@ function runWorker(
     );
     const onAbort = () => finish(() => reject(signal?.reason));
     signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (reply: ParseReply) =>
+    worker.on('message', (reply: ParseReply) => {
+      if (reply.kind === 'started') {
+        started = true;
+        return;
+      }
       finish(() =>
-        reply.ok
+        reply.kind === 'text'
           ? resolve({ text: reply.text, mimeType: reply.mimeType })
           : reject(new DocumentError(reply.code, reply.message)),
-      ),
-    );
+      );
+    });
     worker.on('error', (error: NodeJS.ErrnoException) =>
-      finish(() => reject(workerError(error, name, limits))),
+      // A worker that failed before it started is a fault of this server (a broken install, say),
+      // not of the document: that error goes up as it is, to be logged and answered with a 500.
+      finish(() =>
+        reject(started || error.code === OUT_OF_MEMORY ? workerError(error, name, limits) : error),
+      ),
     );
     worker.on('exit', (code) =>
       finish(() =>
@@ -137,8 +151,8 @@ function timeoutError(name: string, timeoutMs: number): DocumentError {
   );
 }
 
-function workerError(error: NodeJS.ErrnoException, name: string, limits: ParseLimits): unknown {
-  if (error.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+function workerError(error: NodeJS.ErrnoException, name: string, limits: ParseLimits): DocumentError {
+  if (error.code === OUT_OF_MEMORY) {
     return new DocumentError(
       'parse_out_of_memory',
       `Reading '${name}' needed more than the ${limits.workerHeapMb} MB of memory one document may use ` +
@@ -147,8 +161,6 @@ function workerError(error: NodeJS.ErrnoException, name: string, limits: ParseLi
       { cause: error },
     );
   }
-  // The worker could not start at all (a broken install): a server fault, not the document's.
-  if (error.code === 'ERR_WORKER_INIT_FAILED' || error.code === 'ERR_MODULE_NOT_FOUND') return error;
   return new DocumentError(
     'extraction_failed',
     `Could not read '${name}': ${error.message}. The file may be damaged; open and save it again, or paste ` +

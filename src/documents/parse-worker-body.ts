@@ -17,22 +17,25 @@ export interface ParseRequest {
   limits: ZipLimits;
 }
 
+/** `started` first (the worker is up and its code loaded), then exactly one result. */
 export type ParseReply =
-  | { ok: true; text: string; mimeType: string }
-  | { ok: false; code: DocumentErrorCode; message: string };
+  | { kind: 'started' }
+  | { kind: 'text'; text: string; mimeType: string }
+  | { kind: 'error'; code: DocumentErrorCode; message: string };
 
 const { bytes, hints, limits } = workerData as ParseRequest;
 const port = parentPort!;
+port.postMessage({ kind: 'started' } satisfies ParseReply);
 
 try {
   const { text, mimeType } = await extractText(bytes, hints, limits);
-  port.postMessage({ ok: true, text, mimeType } satisfies ParseReply);
+  port.postMessage({ kind: 'text', text, mimeType } satisfies ParseReply);
 } catch (error) {
   port.postMessage(
     (DocumentError.isInstance(error)
-      ? { ok: false, code: error.code, message: error.message }
+      ? { kind: 'error', code: error.code, message: error.message }
       : {
-          ok: false,
+          kind: 'error',
           code: 'extraction_failed',
           message:
             `Could not read '${hints.name ?? 'untitled'}': ${errorMessage(error)}. The file may be damaged; ` +

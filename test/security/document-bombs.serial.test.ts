@@ -12,13 +12,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestHttpServer, type TestHttpServer } from '../documents/support/test-http-server.js';
 import { api, type Harness, startHarness } from '../support/server-harness.js';
 import {
+  heavyDocx,
   heavyPdf,
   highRatioDocx,
   inflatingDocx,
   lyingDocx,
   normalDocx,
   normalPdf,
-  slowDocx,
   slowPdf,
 } from './support/document-bombs.js';
 
@@ -183,7 +183,7 @@ describe('zip limits and the worker heap', () => {
   });
 
   it('stops a DOCX within the zip limits that needs more memory than the worker has, with 413', async () => {
-    const watched = await uploadWatched(server, await slowDocx(300_000), 'heavy.docx', DOCX);
+    const watched = await uploadWatched(server, await heavyDocx(300_000), 'heavy.docx', DOCX);
     expect(watched.status).toBe(413);
     expect(watched.body.code).toBe('document_parse_out_of_memory');
     expect(watched.body.message).toContain('256 MB');

@@ -1,66 +1,12 @@
 /**
  * Hostile documents built in the test (nothing committed): Word files that inflate to hundreds of
  * megabytes, one whose zip directory lies about its sizes, one with a huge compression ratio, one
- * that is merely slow to parse, and a small PDF that keeps pdf.js busy for a long time. The big
- * entries are deflated as a stream, so building a 400 MB bomb never holds 400 MB here.
+ * within every zip limit that is merely heavy to parse; a small PDF that keeps pdf.js busy for
+ * half a minute and one that makes it allocate gigabytes. Plus normal documents, to show they
+ * still load. Big entries are deflated as a stream: building a 400 MB bomb never holds 400 MB.
  */
 import { crc32, createDeflateRaw, deflateRawSync, deflateSync } from 'node:zlib';
-
-const DOS_DATE_1980_01_01 = 0x21;
-
-interface ZipEntry {
-  name: string;
-  compressed: Buffer;
-  crc: number;
-  size: number;
-  /** What the headers claim the entry inflates to (defaults to the truth). */
-  declaredSize?: number;
-}
-
-/** A zip from already-deflated entries, with the sizes the caller chooses to declare. */
-function zipOf(entries: readonly ZipEntry[]): Uint8Array {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const entry of entries) {
-    const name = Buffer.from(entry.name, 'utf8');
-    const declared = entry.declaredSize ?? entry.size;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
-    local.writeUInt16LE(8, 8);
-    local.writeUInt16LE(DOS_DATE_1980_01_01, 12);
-    local.writeUInt32LE(entry.crc, 14);
-    local.writeUInt32LE(entry.compressed.length, 18);
-    local.writeUInt32LE(declared, 22);
-    local.writeUInt16LE(name.length, 26);
-    locals.push(local, name, entry.compressed);
-
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x0800, 8);
-    central.writeUInt16LE(8, 10);
-    central.writeUInt16LE(DOS_DATE_1980_01_01, 14);
-    central.writeUInt32LE(entry.crc, 16);
-    central.writeUInt32LE(entry.compressed.length, 20);
-    central.writeUInt32LE(declared, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    centrals.push(central, name);
-    offset += local.length + name.length + entry.compressed.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return new Uint8Array(Buffer.concat([...locals, directory, end]));
-}
+import { buildRawZip, type RawZipEntry } from '../../documents/support/build-zip.js';
 
 /** Deflates `head`, then `chunk` `repeat` times, then `tail`, without joining them first. */
 async function deflateRepeated(
@@ -68,7 +14,7 @@ async function deflateRepeated(
   chunk: (index: number) => string,
   repeat: number,
   tail: string,
-): Promise<{ compressed: Buffer; crc: number; size: number }> {
+): Promise<{ data: Buffer; crc: number; size: number }> {
   const deflate = createDeflateRaw({ level: 9 });
   const parts: Buffer[] = [];
   deflate.on('data', (part: Buffer) => parts.push(part));
@@ -97,12 +43,12 @@ async function deflateRepeated(
   await write(batch + tail);
   deflate.end();
   await done;
-  return { compressed: Buffer.concat(parts), crc, size };
+  return { data: Buffer.concat(parts), crc, size };
 }
 
-function smallEntry(name: string, text: string): ZipEntry {
+function smallEntry(name: string, text: string): RawZipEntry {
   const bytes = Buffer.from(text, 'utf8');
-  return { name, compressed: deflateRawSync(bytes), crc: crc32(bytes), size: bytes.length };
+  return { name, data: deflateRawSync(bytes), crc: crc32(bytes), size: bytes.length };
 }
 
 const CONTENT_TYPES = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -129,10 +75,10 @@ async function docxWithBody(
   declaredSize?: number,
 ): Promise<Uint8Array> {
   const document = await deflateRepeated(DOCUMENT_HEAD, chunk, repeat, DOCUMENT_TAIL);
-  return zipOf([
+  return buildRawZip([
     smallEntry('[Content_Types].xml', CONTENT_TYPES),
     smallEntry('_rels/.rels', RELS),
-    { name: 'word/document.xml', ...document, declaredSize },
+    { name: 'word/document.xml', ...document, size: declaredSize ?? document.size },
   ]);
 }
 
@@ -155,17 +101,17 @@ export function highRatioDocx(ratioMb = 150): Promise<Uint8Array> {
 }
 
 /**
- * A DOCX within every size and ratio limit that is slow to parse: many short paragraphs with
- * varied text, so it compresses well under 100:1 but gives mammoth millions of elements.
+ * A DOCX within every size and ratio limit that is heavy to parse: many short paragraphs with
+ * varied text, so it compresses about 12:1, yet mammoth needs about 2 GB of heap and 9 s for it.
  */
-export function slowDocx(paragraphs = 1_500_000): Promise<Uint8Array> {
+export function heavyDocx(paragraphs = 1_500_000): Promise<Uint8Array> {
   return docxWithBody((index) => paragraph(`w${(index * 2654435761) % 1_000_003}`), paragraphs);
 }
 
 /** A normal Word document: a few paragraphs, for "still works afterwards". */
 export function normalDocx(paragraphs: readonly string[]): Uint8Array {
   const body = paragraphs.map((text) => paragraph(text)).join('');
-  return zipOf([
+  return buildRawZip([
     smallEntry('[Content_Types].xml', CONTENT_TYPES),
     smallEntry('_rels/.rels', RELS),
     smallEntry('word/document.xml', `${DOCUMENT_HEAD}${body}${DOCUMENT_TAIL}`),
