@@ -40,13 +40,12 @@ export async function parseDocument(
   signal?: AbortSignal,
 ): Promise<ExtractedText> {
   const release = await slots.acquire(limits, hints.name ?? 'untitled', signal);
-  try {
-    // The caller may have given up while the slot was being granted.
-    signal?.throwIfAborted();
-    return await runWorker(ownedBytes(bytes), hints, limits, signal);
-  } finally {
+  // The caller may have given up while the slot was being granted.
+  if (signal?.aborted) {
     release();
+    throw signal.reason;
   }
+  return runWorker(ownedBytes(bytes), hints, limits, release, signal);
 }
 
 /** Parses running and waiting in this process right now. */
@@ -58,6 +57,7 @@ function runWorker(
   bytes: Uint8Array<ArrayBuffer>,
   hints: TypeHints,
   limits: ParseLimits,
+  release: () => void,
   signal?: AbortSignal,
 ): Promise<ExtractedText> {
   const name = hints.name ?? 'untitled';
@@ -67,18 +67,13 @@ function runWorker(
     limits: { maxInflatedBytes: limits.maxInflatedBytes, maxCompressionRatio: limits.maxCompressionRatio },
   };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL, {
-      workerData: request,
-      transferList: [bytes.buffer],
-      resourceLimits: {
-        maxOldGenerationSizeMb: limits.workerHeapMb,
-        maxYoungGenerationSizeMb: youngGenerationMb(limits.workerHeapMb),
-      },
-      // A document parser needs no secrets: the worker gets an empty environment, and none of
-      // this process's node flags (`--inspect`, `--input-type`...), which are not its business.
-      env: {},
-      execArgv: [],
-    });
+    let worker: Worker;
+    try {
+      worker = startWorker(request, bytes.buffer, limits);
+    } catch (error) {
+      release();
+      throw error;
+    }
     let started = false;
     let settled = false;
     const finish = (settle: () => void) => {
@@ -113,7 +108,10 @@ function runWorker(
         reject(started || error.code === OUT_OF_MEMORY ? workerError(error, name, limits) : error),
       ),
     );
-    worker.on('exit', (code) =>
+    worker.on('exit', (code) => {
+      // The slot is held until the thread is gone, not merely answered: a worker being
+      // terminated still holds its heap, and the cap is about memory.
+      release();
       finish(() =>
         reject(
           new DocumentError(
@@ -122,8 +120,23 @@ function runWorker(
               'its text instead.',
           ),
         ),
-      ),
-    );
+      );
+    });
+  });
+}
+
+function startWorker(request: ParseRequest, moved: ArrayBuffer, limits: ParseLimits): Worker {
+  return new Worker(WORKER_URL, {
+    workerData: request,
+    transferList: [moved],
+    resourceLimits: {
+      maxOldGenerationSizeMb: limits.workerHeapMb,
+      maxYoungGenerationSizeMb: youngGenerationMb(limits.workerHeapMb),
+    },
+    // A document parser needs no secrets: the worker gets an empty environment, and none of this
+    // process's node flags (`--inspect`, `--input-type`...), which are not its business.
+    env: {},
+    execArgv: [],
   });
 }
 

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/read-service-config.js';
 import { type ParseLimits, parseDocument, parseLoad } from '../../src/documents/parse-document.js';
 import { heavyDocx, normalPdf, slowPdf } from '../security/support/document-bombs.js';
@@ -18,6 +18,15 @@ import { expectDocumentError } from './support/expect-document-error.js';
 
 const LIMITS: ParseLimits = DOCUMENT_PARSE_DEFAULTS;
 const execFileAsync = promisify(execFile);
+
+/** A slot is freed when its worker thread has exited, shortly after the parse was answered. */
+async function untilIdle(): Promise<void> {
+  const deadline = performance.now() + 5_000;
+  while (parseLoad().running > 0 && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  expect(parseLoad()).toEqual({ running: 0, waiting: 0 });
+}
 
 describe('parsing in a worker', () => {
   it('returns the text and type, and moves a whole buffer to the worker instead of copying it', async () => {
@@ -73,6 +82,9 @@ describe('parsing in a worker', () => {
 });
 
 describe('limits', () => {
+  // Slots are per process: start each test with none still held by a worker being torn down.
+  beforeEach(untilIdle);
+
   it('terminates a parse that runs past the time limit', async () => {
     const started = performance.now();
     const error = await expectDocumentError(
@@ -105,7 +117,7 @@ describe('limits', () => {
     expect(busy.message).toContain('FLEET_DOCUMENT_MAX_PARALLEL_PARSES');
     await expectDocumentError(first, 'parse_timeout');
     await expectDocumentError(second, 'parse_timeout');
-    expect(parseLoad()).toEqual({ running: 0, waiting: 0 });
+    await untilIdle();
   });
 
   it('drops a queued parse and stops a running one when the caller aborts', async () => {
@@ -125,6 +137,6 @@ describe('limits', () => {
     controller.abort(reason);
     await expect(queued).rejects.toBe(reason);
     await expect(running).rejects.toBe(reason);
-    expect(parseLoad()).toEqual({ running: 0, waiting: 0 });
+    await untilIdle();
   });
 });
