@@ -162,6 +162,7 @@ describe('zip limits and the worker heap', () => {
     expect(watched.body.code).toBe('document_too_large');
     expect(watched.body.message).toContain('FLEET_DOCUMENT_MAX_INFLATED_BYTES');
     expect(watched.body.message).toContain('bomb.docx');
+    expect(watched.body.message).toContain('refused unread');
     expectServerUnharmed(watched);
   });
 
