@@ -2,6 +2,7 @@
  * `npm run bench`: every benchmark of the RLM core, printed as figures beside their targets and
  * their in-run baselines. Not a test: numbers vary with the machine; nothing here fails a build.
  */
+import { benchDocuments } from './documents-bench.js';
 import { benchBatch, benchIterationOverhead } from './rlm-bench.js';
 import { benchBridge, benchContextLoad, benchExecute, benchSessionReady } from './sandbox-bench.js';
 import { benchFanOut, benchManySessions, benchTurnOverhead } from './server-bench.js';
@@ -19,6 +20,7 @@ const benches: Record<string, (figures: Figure[]) => Promise<void>> = {
   sessions: benchManySessions,
   turn: benchTurnOverhead,
   tracing: benchTracingCost,
+  documents: benchDocuments,
 };
 
 const only = process.argv.slice(2);

@@ -147,6 +147,18 @@ export interface DocumentsConfig {
   urlReadTimeoutMs: number;
   /** Tests only: let URL documents come from loopback and private networks. */
   urlAllowPrivateNetworks: boolean;
+  /** Most bytes a zip-based document (DOCX) may inflate to, and most text any document may yield. */
+  maxInflatedBytes: number;
+  /** Highest inflated:compressed ratio of a zip entry (entries under 1 MB inflated are exempt). */
+  maxCompressionRatio: number;
+  /** Wall-clock limit of one document's parse (in its worker thread), in milliseconds. */
+  parseTimeoutMs: number;
+  /** JavaScript heap limit of a parse worker, in MB. */
+  workerHeapMb: number;
+  /** Documents parsed at once in this process; more wait in a queue. */
+  maxParallelParses: number;
+  /** Documents that may wait for a parse slot; beyond that the upload is refused (503). */
+  maxQueuedParses: number;
 }
 
 /** Per-user limits, so one person (or one stolen token) cannot take the whole server. */

@@ -16,6 +16,16 @@ const IDENTITY_PART = '[A-Za-z0-9._@:-]+';
 const ADMIN_ENTRY = new RegExp(`^${IDENTITY_PART}(?:/${IDENTITY_PART})?$`);
 const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
+/** The document parse limits when nothing is configured (also the in-thread `extractText` default). */
+export const DOCUMENT_PARSE_DEFAULTS = {
+  maxInflatedBytes: 200 * MB,
+  maxCompressionRatio: 100,
+  parseTimeoutMs: 20_000,
+  workerHeapMb: 1024,
+  maxParallelParses: 2,
+  maxQueuedParses: 16,
+} as const;
+
 export function readServiceConfig(
   read: EnvReader,
   appEnv: Config['appEnv'],
@@ -73,6 +83,29 @@ export function readServiceConfig(
       urlConnectTimeoutMs: read.seconds('FLEET_URL_DOCUMENT_CONNECT_TIMEOUT') ?? 10_000,
       urlReadTimeoutMs: read.seconds('FLEET_URL_DOCUMENT_READ_TIMEOUT') ?? 20_000,
       urlAllowPrivateNetworks: read.bool('FLEET_URL_DOCUMENT_ALLOW_PRIVATE', false),
+      maxInflatedBytes: read.int(
+        'FLEET_DOCUMENT_MAX_INFLATED_BYTES',
+        DOCUMENT_PARSE_DEFAULTS.maxInflatedBytes,
+        1024,
+      ),
+      maxCompressionRatio: read.int(
+        'FLEET_DOCUMENT_MAX_COMPRESSION_RATIO',
+        DOCUMENT_PARSE_DEFAULTS.maxCompressionRatio,
+        2,
+      ),
+      parseTimeoutMs: read.seconds('FLEET_DOCUMENT_PARSE_TIMEOUT') ?? DOCUMENT_PARSE_DEFAULTS.parseTimeoutMs,
+      // V8 needs some room of its own: below 64 MB a worker cannot even load pdf.js.
+      workerHeapMb: read.int('FLEET_DOCUMENT_WORKER_HEAP_MB', DOCUMENT_PARSE_DEFAULTS.workerHeapMb, 64),
+      maxParallelParses: read.int(
+        'FLEET_DOCUMENT_MAX_PARALLEL_PARSES',
+        DOCUMENT_PARSE_DEFAULTS.maxParallelParses,
+        1,
+      ),
+      maxQueuedParses: read.int(
+        'FLEET_DOCUMENT_MAX_QUEUED_PARSES',
+        DOCUMENT_PARSE_DEFAULTS.maxQueuedParses,
+        0,
+      ),
     },
     events: {
       subscriberQueue: read.int('WS_EXECUTION_MAX_QUEUE', 256, 1),

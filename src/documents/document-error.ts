@@ -15,7 +15,13 @@ export type DocumentErrorCode =
   | 'not_found'
   | 'outside_workspace'
   | 'extraction_failed'
-  | 'empty';
+  | 'empty'
+  /** A zip-based document built to hurt: a compression ratio past the limit, sizes that lie. */
+  | 'unsafe_archive'
+  | 'parse_timeout'
+  | 'parse_out_of_memory'
+  /** Every parse slot is taken and the queue is full. */
+  | 'busy';
 
 // `instanceof` fails when two copies of this package are loaded; the marker does not.
 const marker = Symbol.for('fleet-rlm.DocumentError');

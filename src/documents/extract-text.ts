@@ -2,15 +2,16 @@
  * Bytes of any supported document to plain text: detects the type (`detect-type.ts`), runs the
  * matching extractor, and refuses what it cannot read with a message naming the type found.
  * An extraction that yields no text is an error too: an empty document is never what the user
- * meant to give the agent.
+ * meant to give the agent. This runs in the calling thread: the server only calls it inside a
+ * parse worker (`parse-document.ts`), which bounds its time and memory.
  */
 
+import { DOCUMENT_PARSE_DEFAULTS } from '../config/read-service-config.js';
 import { decodeText } from './decode-text.js';
 import { type DetectedType, detectType, type TypeHints } from './detect-type.js';
 import { DocumentError } from './document-error.js';
-import { extractDocxText } from './extract-docx.js';
-import { extractHtmlText } from './extract-html.js';
-import { extractPdfText } from './extract-pdf.js';
+import { formatBytes } from './format-bytes.js';
+import type { ZipLimits } from './guarded-zip.js';
 
 export interface ExtractedText {
   text: string;
@@ -18,22 +19,53 @@ export interface ExtractedText {
   mimeType: string;
 }
 
-export async function extractText(bytes: Uint8Array, hints: TypeHints): Promise<ExtractedText> {
+export async function extractText(
+  input: Uint8Array,
+  hints: TypeHints,
+  limits: ZipLimits = DOCUMENT_PARSE_DEFAULTS,
+): Promise<ExtractedText> {
+  const bytes = plainBytes(input);
   const type = detectType(bytes, hints);
   const name = hints.name ?? 'untitled';
-  const text = await extractByKind(type, bytes, name);
+  const text = await extractByKind(type, bytes, name, limits);
   if (text.trim() === '') throw emptyError(type, name);
+  // The inflated-size limit bounds what a document may expand to, text included (a small PDF can
+  // repeat one page's text thousands of times).
+  if (text.length > limits.maxInflatedBytes) {
+    throw new DocumentError(
+      'too_large',
+      `'${name}' yields ${text.length} characters of text, over the ${formatBytes(limits.maxInflatedBytes)} ` +
+        'limit for an unpacked document (FLEET_DOCUMENT_MAX_INFLATED_BYTES); split the document, or raise the limit.',
+    );
+  }
   return { text, mimeType: type.mimeType };
 }
 
-async function extractByKind(type: DetectedType, bytes: Uint8Array, name: string): Promise<string> {
+/**
+ * The bytes as a plain `Uint8Array` over the same memory. A Node `Buffer` (e.g. a multipart
+ * upload's) is a `Uint8Array` subclass that pdf.js refuses outright, so no extractor gets one.
+ */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(bytes) === Uint8Array.prototype
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+async function extractByKind(
+  type: DetectedType,
+  bytes: Uint8Array,
+  name: string,
+  limits: ZipLimits,
+): Promise<string> {
+  // Each extractor is loaded when its kind first appears: a parse worker reading a text file
+  // then starts in tens of milliseconds instead of first loading mammoth and html-to-text.
   switch (type.kind) {
     case 'pdf':
-      return extractPdfText(bytes, name);
+      return (await import('./extract-pdf.js')).extractPdfText(bytes, name);
     case 'docx':
-      return extractDocxText(bytes, name);
+      return (await import('./extract-docx.js')).extractDocxText(bytes, name, limits);
     case 'html':
-      return extractHtmlText(bytes);
+      return (await import('./extract-html.js')).extractHtmlText(bytes);
     case 'text':
       return decodeText(bytes);
     case 'unsupported':

@@ -2,16 +2,17 @@
  * The four document sources of a chat session, each ending in a `LoadedDocument`: uploaded bytes,
  * pasted text, a URL (fetched under the SSRF rules of `fetch-url.ts`), and a file inside the
  * session's workspace (never an arbitrary path on the server). The HTTP route and the agent's
- * `load_document` tool both call these; neither reads files or URLs any other way.
+ * `load_document` tool both call these; neither reads files or URLs any other way. Every source's
+ * bytes are parsed in a worker under the parse limits (`parse-document.ts`), never in this thread.
  */
 import { basename } from 'node:path';
 import type { DocumentsConfig } from '../config/config.js';
 import { typeFromExtension } from './detect-type.js';
 import { DocumentError } from './document-error.js';
-import { extractText } from './extract-text.js';
 import { fetchUrl, type NetworkSeams } from './fetch-url.js';
 import { formatBytes } from './format-bytes.js';
 import type { LoadedDocument } from './loaded-document.js';
+import { type ParseLimits, parseDocument } from './parse-document.js';
 import { readWorkspaceFile } from './read-workspace-file.js';
 
 export interface BytesSource {
@@ -20,8 +21,10 @@ export interface BytesSource {
   mimeType?: string;
   /** `ServerConfig.maxUploadBytes` for uploads. */
   maxBytes: number;
+  limits: ParseLimits;
 }
 
+/** Takes ownership of `bytes` (see `parseDocument`). */
 export async function loadFromBytes(bytes: Uint8Array, source: BytesSource): Promise<LoadedDocument> {
   if (bytes.byteLength > source.maxBytes) {
     throw new DocumentError(
@@ -30,8 +33,13 @@ export async function loadFromBytes(bytes: Uint8Array, source: BytesSource): Pro
         'limit (FLEET_UPLOAD_MAX_BYTES); upload a smaller file or split it.',
     );
   }
-  const { text, mimeType } = await extractText(bytes, { name: source.name, mimeType: source.mimeType });
-  return { name: source.name, mimeType, sizeBytes: bytes.byteLength, text, source: 'upload' };
+  const sizeBytes = bytes.byteLength;
+  const { text, mimeType } = await parseDocument(
+    bytes,
+    { name: source.name, mimeType: source.mimeType },
+    source.limits,
+  );
+  return { name: source.name, mimeType, sizeBytes, text, source: 'upload' };
 }
 
 /** Pasted text, kept as given (a leading BOM aside); its name's extension picks the type. */
@@ -53,19 +61,26 @@ export async function loadFromUrl(
 ): Promise<LoadedDocument> {
   const fetched = await fetchUrl(url, limits, signal, seams);
   const name = nameFromUrl(fetched.finalUrl);
-  const { text, mimeType } = await extractText(fetched.bytes, { name, mimeType: fetched.mimeType });
-  return { name, mimeType, sizeBytes: fetched.bytes.byteLength, text, source: fetched.finalUrl };
+  const sizeBytes = fetched.bytes.byteLength;
+  const { text, mimeType } = await parseDocument(
+    fetched.bytes,
+    { name, mimeType: fetched.mimeType },
+    limits,
+    signal,
+  );
+  return { name, mimeType, sizeBytes, text, source: fetched.finalUrl };
 }
 
 export async function loadFromWorkspace(
   workspaceRoot: string,
   relativePath: string,
-  options: { maxBytes: number },
+  options: { maxBytes: number; limits: ParseLimits; signal?: AbortSignal },
 ): Promise<LoadedDocument> {
   const file = await readWorkspaceFile(workspaceRoot, relativePath, options.maxBytes);
   const name = basename(file.relativePath);
-  const { text, mimeType } = await extractText(file.bytes, { name });
-  return { name, mimeType, sizeBytes: file.bytes.byteLength, text, source: `workspace:${file.relativePath}` };
+  const sizeBytes = file.bytes.byteLength;
+  const { text, mimeType } = await parseDocument(file.bytes, { name }, options.limits, options.signal);
+  return { name, mimeType, sizeBytes, text, source: `workspace:${file.relativePath}` };
 }
 
 /** The last path segment (`report.pdf`), else the host: a name a person recognises. */

@@ -58,6 +58,10 @@ const DOCUMENT_STATUS: Record<string, number> = {
   timeout: 504,
   extraction_failed: 422,
   empty: 422,
+  unsafe_archive: 422,
+  parse_timeout: 422,
+  parse_out_of_memory: 413,
+  busy: 503,
 };
 
 const FEEDBACK_STATUS: Record<string, number> = {

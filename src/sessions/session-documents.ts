@@ -97,7 +97,11 @@ export class SessionDocuments {
     }
     const loaded = isUrl
       ? await loadFromUrl(source, limits, signal)
-      : await loadFromWorkspace(limits.workspaceRoot, source, { maxBytes: limits.maxUploadBytes });
+      : await loadFromWorkspace(limits.workspaceRoot, source, {
+          maxBytes: limits.maxUploadBytes,
+          limits,
+          signal,
+        });
     return { document: await this.add(loaded, alias), added: true };
   }
 

@@ -65,6 +65,39 @@ describe('loadConfig', () => {
     ).toBe('a');
   });
 
+  it('reads the document parse limits, with defaults of 200 MB, 100:1, 20 s, 1024 MB, 2 and 16', () => {
+    expect(loadConfig({}).documents).toMatchObject({
+      maxInflatedBytes: 200 * 1024 * 1024,
+      maxCompressionRatio: 100,
+      parseTimeoutMs: 20_000,
+      workerHeapMb: 1024,
+      maxParallelParses: 2,
+      maxQueuedParses: 16,
+    });
+    expect(
+      loadConfig({
+        FLEET_DOCUMENT_MAX_INFLATED_BYTES: '1048576',
+        FLEET_DOCUMENT_MAX_COMPRESSION_RATIO: '500',
+        FLEET_DOCUMENT_PARSE_TIMEOUT: '2.5',
+        FLEET_DOCUMENT_WORKER_HEAP_MB: '256',
+        FLEET_DOCUMENT_MAX_PARALLEL_PARSES: '4',
+        FLEET_DOCUMENT_MAX_QUEUED_PARSES: '0',
+      }).documents,
+    ).toMatchObject({
+      maxInflatedBytes: 1_048_576,
+      maxCompressionRatio: 500,
+      parseTimeoutMs: 2_500,
+      workerHeapMb: 256,
+      maxParallelParses: 4,
+      maxQueuedParses: 0,
+    });
+    expect(() =>
+      loadConfig({ FLEET_DOCUMENT_WORKER_HEAP_MB: '16', FLEET_DOCUMENT_PARSE_TIMEOUT: '0' }),
+    ).toThrow(
+      /FLEET_DOCUMENT_PARSE_TIMEOUT must be a positive number; got '0'[\s\S]*FLEET_DOCUMENT_WORKER_HEAP_MB must be an integer >= 64; got '16'/,
+    );
+  });
+
   it('reports every bad value at once, naming each variable', () => {
     let error: unknown;
     try {

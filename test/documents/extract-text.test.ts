@@ -25,6 +25,11 @@ describe('PDF', () => {
     expect(Buffer.from(bytes.subarray(0, 5)).toString('latin1')).toBe('%PDF-');
   });
 
+  it('reads a Node Buffer, which pdf.js itself refuses (a multipart upload is one)', async () => {
+    const result = await extractText(Buffer.from(buildPdf(['In a Buffer'])), { name: 'upload.pdf' });
+    expect(result).toEqual({ text: 'In a Buffer', mimeType: 'application/pdf' });
+  });
+
   it('trusts the magic bytes over a misleading name and type', async () => {
     const result = await extractText(buildPdf(['Disguised']), { name: 'notes.txt', mimeType: 'text/plain' });
     expect(result).toEqual({ text: 'Disguised', mimeType: 'application/pdf' });

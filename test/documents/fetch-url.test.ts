@@ -10,6 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DocumentsConfig } from '../../src/config/config.js';
+import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/read-service-config.js';
 import { findBlockedRange } from '../../src/documents/address-policy.js';
 import { fetchUrl } from '../../src/documents/fetch-url.js';
 import { expectDocumentError } from './support/expect-document-error.js';
@@ -21,6 +22,7 @@ const LIMITS: DocumentsConfig = {
   urlConnectTimeoutMs: 2_000,
   urlReadTimeoutMs: 5_000,
   urlAllowPrivateNetworks: false,
+  ...DOCUMENT_PARSE_DEFAULTS,
 };
 const ALLOW_PRIVATE: DocumentsConfig = { ...LIMITS, urlAllowPrivateNetworks: true };
 

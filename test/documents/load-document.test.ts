@@ -5,6 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DocumentsConfig } from '../../src/config/config.js';
+import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/read-service-config.js';
 import { DocumentError } from '../../src/documents/document-error.js';
 import { loadFromBytes, loadFromText, loadFromUrl } from '../../src/documents/load-document.js';
 import { buildPdf } from './support/build-pdf.js';
@@ -17,6 +18,7 @@ const LIMITS: DocumentsConfig = {
   urlConnectTimeoutMs: 2_000,
   urlReadTimeoutMs: 5_000,
   urlAllowPrivateNetworks: true,
+  ...DOCUMENT_PARSE_DEFAULTS,
 };
 
 let server: TestHttpServer | undefined;
@@ -28,12 +30,19 @@ afterEach(async () => {
 describe('loadFromBytes', () => {
   it('extracts an upload and records its size and detected type', async () => {
     const bytes = buildPdf(['Uploaded page']);
+    // Measured first: the upload's memory moves to the parse worker.
+    const sizeBytes = bytes.byteLength;
     expect(
-      await loadFromBytes(bytes, { name: 'doc.pdf', mimeType: 'application/octet-stream', maxBytes: 10_000 }),
+      await loadFromBytes(bytes, {
+        name: 'doc.pdf',
+        mimeType: 'application/octet-stream',
+        maxBytes: 10_000,
+        limits: LIMITS,
+      }),
     ).toEqual({
       name: 'doc.pdf',
       mimeType: 'application/pdf',
-      sizeBytes: bytes.byteLength,
+      sizeBytes,
       text: 'Uploaded page',
       source: 'upload',
     });
@@ -41,7 +50,7 @@ describe('loadFromBytes', () => {
 
   it('refuses an upload over the limit before reading it', async () => {
     const error = await expectDocumentError(
-      loadFromBytes(new Uint8Array(2049), { name: 'huge.bin', maxBytes: 2048 }),
+      loadFromBytes(new Uint8Array(2049), { name: 'huge.bin', maxBytes: 2048, limits: LIMITS }),
       'too_large',
     );
     expect(error.message).toContain('FLEET_UPLOAD_MAX_BYTES');

@@ -8,11 +8,12 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/read-service-config.js';
 import { loadFromWorkspace } from '../../src/documents/load-document.js';
 import { buildDocx } from './support/build-docx.js';
 import { expectDocumentError } from './support/expect-document-error.js';
 
-const LIMIT = { maxBytes: 1024 * 1024 };
+const LIMIT = { maxBytes: 1024 * 1024, limits: DOCUMENT_PARSE_DEFAULTS };
 let base: string;
 let root: string;
 let outsideFile: string;
@@ -69,7 +70,7 @@ describe('inside the workspace', () => {
 
   it('refuses a file over the size limit', async () => {
     const error = await expectDocumentError(
-      loadFromWorkspace(root, 'big.txt', { maxBytes: 1024 }),
+      loadFromWorkspace(root, 'big.txt', { ...LIMIT, maxBytes: 1024 }),
       'too_large',
     );
     expect(error.message).toContain('2 KB');

@@ -56,6 +56,7 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
             name: file.filename || 'upload',
             mimeType: file.mimetype,
             maxBytes: config.server.maxUploadBytes,
+            limits: config.documents,
           });
         } else {
           const parsed = addDocumentBody.safeParse(request.body);
