@@ -7,17 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { mintDevToken } from '../../src/server/auth/dev-token.js';
-import {
-  api,
-  type Harness,
-  PLANNER,
-  RecordingSocket,
-  script,
-  startHarness,
-} from '../support/server-harness.js';
+import { api, type Harness, PLANNER, RecordingSocket, script } from '../support/server-harness.js';
+import { bearer, JWT_SECRET, securedHarness } from './support/identities.js';
 
-const SECRET = 'a-long-test-secret-that-is-not-the-default-value';
 const SEED = 0x5eed_f1ee;
 const MAX_FRAME_BYTES = 64 * 1024;
 
@@ -339,19 +331,13 @@ let victimSession: string;
 let victimDocument: string;
 
 beforeAll(async () => {
-  harness = await startHarness({
-    AUTH_REQUIRED: 'true',
-    DEV_JWT_SECRET: SECRET,
+  harness = await securedHarness({
     WS_MAX_FRAME_BYTES: String(MAX_FRAME_BYTES),
     WS_MAX_FRAMES_PER_SECOND: '100000',
     FLEET_UPLOAD_MAX_BYTES: String(256 * 1024),
   });
-  victim = {
-    authorization: `Bearer ${await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'victim' })}`,
-  };
-  attacker = {
-    authorization: `Bearer ${await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'mallory' })}`,
-  };
+  victim = await bearer('acme', 'victim');
+  attacker = await bearer('acme', 'mallory');
   victimSession = (await api(harness, 'POST', '/api/v1/sessions', { title: 'mine' }, victim)).body!.id;
   victimDocument = (
     await api(
@@ -399,7 +385,7 @@ describe('fuzz', () => {
     expect(socket.frames.some((frame) => frame.type === 'command_result' || frame.type === 'event')).toBe(
       false,
     );
-    expect(JSON.stringify(socket.frames)).not.toContain(SECRET);
+    expect(JSON.stringify(socket.frames)).not.toContain(JWT_SECRET);
     expect([...codes.keys()]).toEqual(
       expect.arrayContaining([
         'invalid_json',

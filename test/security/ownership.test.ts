@@ -4,17 +4,9 @@
  * not reach the database as an array, and a refused message must leave nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintDevToken } from '../../src/server/auth/dev-token.js';
-import {
-  api,
-  type Harness,
-  PLANNER,
-  RecordingSocket,
-  script,
-  startHarness,
-} from '../support/server-harness.js';
+import { api, type Harness, PLANNER, RecordingSocket, script } from '../support/server-harness.js';
+import { bearer, securedHarness } from './support/identities.js';
 
-const SECRET = 'a-long-test-secret-that-is-not-the-default-value';
 let harness: Harness;
 let alice: Record<string, string>;
 let bob: Record<string, string>;
@@ -23,9 +15,9 @@ let aliceTurn: string;
 let aliceTrace: string;
 
 beforeAll(async () => {
-  harness = await startHarness({ AUTH_REQUIRED: 'true', DEV_JWT_SECRET: SECRET });
-  alice = { authorization: `Bearer ${await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'alice' })}` };
-  bob = { authorization: `Bearer ${await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'bob' })}` };
+  harness = await securedHarness();
+  alice = await bearer('acme', 'alice');
+  bob = await bearer('acme', 'bob');
   aliceSession = (await api(harness, 'POST', '/api/v1/sessions', {}, alice)).body!.id;
   script(harness, [{ model: PLANNER, reply: 'Hello Alice.' }]);
   const socket = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`, alice);

@@ -4,35 +4,22 @@
  * a clear `quota_exceeded`, and nobody else is affected.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintDevToken } from '../../src/server/auth/dev-token.js';
-import type { ScriptedRequest } from '../support/scripted-lm-server.js';
-import {
-  api,
-  type Harness,
-  PLANNER,
-  RecordingSocket,
-  script,
-  startHarness,
-} from '../support/server-harness.js';
+import { api, type Harness, PLANNER, RecordingSocket, script } from '../support/server-harness.js';
+import { bearer, lastMessage as last, runPython, securedHarness } from './support/identities.js';
 
-const SECRET = 'a-long-test-secret-that-is-not-the-default-value';
 let harness: Harness;
 let alice: Record<string, string>;
 let bob: Record<string, string>;
-const last = (request: ScriptedRequest) => request.messages.at(-1) ?? { role: '', content: '' };
-const runPython = (code: string) => ({ text: '', toolCalls: [{ name: 'run_python', args: { code } }] });
 
 beforeAll(async () => {
-  harness = await startHarness({
-    AUTH_REQUIRED: 'true',
-    DEV_JWT_SECRET: SECRET,
+  harness = await securedHarness({
     USER_MAX_CONCURRENT_TURNS: '2',
     USER_MAX_SANDBOXES: '1',
     USER_MAX_SOCKETS: '3',
     SANDBOX_MAX_LIVE: '4',
   });
-  alice = { authorization: `Bearer ${await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'alice' })}` };
-  bob = { authorization: `Bearer ${await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'bob' })}` };
+  alice = await bearer('acme', 'alice');
+  bob = await bearer('acme', 'bob');
 });
 afterAll(async () => {
   await harness?.close();

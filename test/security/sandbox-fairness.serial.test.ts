@@ -5,29 +5,17 @@
  * go of, not wait for an idle timer: every turn ends within the model's own time plus 30 s.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintDevToken } from '../../src/server/auth/dev-token.js';
-import type { ScriptedRequest } from '../support/scripted-lm-server.js';
-import {
-  api,
-  type Harness,
-  PLANNER,
-  RecordingSocket,
-  script,
-  startHarness,
-} from '../support/server-harness.js';
+import { api, type Harness, PLANNER, RecordingSocket, script } from '../support/server-harness.js';
+import { bearer, lastMessage as last, runPython, securedHarness } from './support/identities.js';
 
-const SECRET = 'a-long-test-secret-that-is-not-the-default-value';
 const USERS = 20;
-const last = (request: ScriptedRequest) => request.messages.at(-1) ?? { role: '', content: '' };
 
 describe('fair sandboxes', () => {
   let harness: Harness;
 
   beforeAll(async () => {
     // The pool settings are the defaults: only the sandbox provider differs from the harness's.
-    harness = await startHarness({
-      AUTH_REQUIRED: 'true',
-      DEV_JWT_SECRET: SECRET,
+    harness = await securedHarness({
       SANDBOX_PROVIDER: 'pyodide',
       SANDBOX_WARM_POOL: '1',
     });
@@ -41,13 +29,12 @@ describe('fair sandboxes', () => {
       { model: PLANNER, match: (request) => last(request).role === 'tool', reply: 'done' },
       {
         model: PLANNER,
-        reply: { text: '', toolCalls: [{ name: 'run_python', args: { code: 'print(sum(range(10)))' } }] },
+        reply: runPython('print(sum(range(10)))'),
       },
     ]);
     const clients = await Promise.all(
       Array.from({ length: USERS }, async (_, index) => {
-        const token = await mintDevToken(SECRET, { workspaceId: 'acme', userId: `user-${index}` });
-        const headers = { authorization: `Bearer ${token}` };
+        const headers = await bearer('acme', `user-${index}`);
         const session = (await api(harness, 'POST', '/api/v1/sessions', {}, headers)).body!.id as string;
         const socket = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`, headers);
         return { session, socket };

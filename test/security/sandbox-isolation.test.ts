@@ -6,18 +6,9 @@
  * with one session. Same for the Pyodide and the process sandbox.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mintDevToken } from '../../src/server/auth/dev-token.js';
-import type { ScriptedRequest } from '../support/scripted-lm-server.js';
-import {
-  api,
-  type Harness,
-  PLANNER,
-  RecordingSocket,
-  script,
-  startHarness,
-} from '../support/server-harness.js';
+import { api, type Harness, PLANNER, RecordingSocket, script } from '../support/server-harness.js';
+import { bearer, lastMessage as last, runPython, securedHarness } from './support/identities.js';
 
-const SECRET = 'a-long-test-secret-that-is-not-the-default-value';
 const BOB_SECRET = 'BOB-SECRET-4711';
 
 const PLANT = `
@@ -37,10 +28,7 @@ print("bob sees", "PLANTED" if hasattr(builtins, "_stash") else "CLEAN")`;
 const ALICE_AGAIN = `import builtins
 print("alice finds", getattr(builtins, "_stash", "CLEAN"))`;
 
-const last = (request: ScriptedRequest) => request.messages.at(-1) ?? { role: '', content: '' };
-
 function scriptAttack(harness: Harness): void {
-  const runPython = (code: string) => ({ text: '', toolCalls: [{ name: 'run_python', args: { code } }] });
   script(harness, [
     { model: PLANNER, match: (request) => last(request).role === 'tool', reply: 'done' },
     { model: PLANNER, match: (request) => last(request).content.includes('plant'), reply: runPython(PLANT) },
@@ -55,13 +43,11 @@ function scriptAttack(harness: Harness): void {
 
 async function turnOutput(
   harness: Harness,
-  token: string,
+  who: Record<string, string>,
   sessionId: string,
   content: string,
 ): Promise<string> {
-  const socket = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`, {
-    authorization: `Bearer ${token}`,
-  });
+  const socket = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`, who);
   try {
     socket.send({ type: 'message', content, session_id: sessionId });
     await socket.untilTerminal(1, 60_000);
@@ -76,19 +62,17 @@ async function turnOutput(
 
 describe.each(['process', 'pyodide'] as const)('sandbox isolation (%s)', (provider) => {
   let harness: Harness;
-  let alice: string;
-  let bob: string;
+  let alice: Record<string, string>;
+  let bob: Record<string, string>;
 
   beforeAll(async () => {
-    harness = await startHarness({
-      AUTH_REQUIRED: 'true',
-      DEV_JWT_SECRET: SECRET,
+    harness = await securedHarness({
       SANDBOX_PROVIDER: provider,
       SANDBOX_MAX_LIVE: '1',
       SANDBOX_WARM_POOL: '0',
     });
-    alice = await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'alice' });
-    bob = await mintDevToken(SECRET, { workspaceId: 'other', userId: 'bob' });
+    alice = await bearer('acme', 'alice');
+    bob = await bearer('other', 'bob');
   });
   afterAll(async () => {
     await harness?.close();
@@ -96,9 +80,8 @@ describe.each(['process', 'pyodide'] as const)('sandbox isolation (%s)', (provid
 
   it("never hands one session's sandbox to another, even with a one-sandbox pool", async () => {
     scriptAttack(harness);
-    const session = async (token: string) =>
-      (await api(harness, 'POST', '/api/v1/sessions', {}, { authorization: `Bearer ${token}` })).body!
-        .id as string;
+    const session = async (who: Record<string, string>) =>
+      (await api(harness, 'POST', '/api/v1/sessions', {}, who)).body!.id as string;
     const aliceSession = await session(alice);
     const bobSession = await session(bob);
 

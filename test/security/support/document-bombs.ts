@@ -6,6 +6,7 @@
  * still load. Big entries are deflated as a stream: building a 400 MB bomb never holds 400 MB.
  */
 import { crc32, createDeflateRaw, deflateRawSync, deflateSync } from 'node:zlib';
+import { CONTENT_TYPES, RELS } from '../../documents/support/build-docx.js';
 import { buildRawZip, type RawZipEntry } from '../../documents/support/build-zip.js';
 
 /** Deflates `head`, then `chunk` `repeat` times, then `tail`, without joining them first. */
@@ -50,18 +51,6 @@ function smallEntry(name: string, text: string): RawZipEntry {
   const bytes = Buffer.from(text, 'utf8');
   return { name, data: deflateRawSync(bytes), crc: crc32(bytes), size: bytes.length };
 }
-
-const CONTENT_TYPES = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">
-  <Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>
-  <Default Extension="xml" ContentType="application/xml"/>
-  <Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/>
-</Types>`;
-
-const RELS = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">
-  <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/>
-</Relationships>`;
 
 const DOCUMENT_HEAD = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>`;
