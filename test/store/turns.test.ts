@@ -248,6 +248,15 @@ describeEachStore('store turns, runs, steps and feedback', ({ handle }) => {
     expect(await store.listSteps('other')).toEqual([]);
   });
 
+  it('lists a turn’s steps in the order appendSteps was called, even when the writes overlap', async () => {
+    const { store } = handle();
+    const { turn } = await sessionWithTurn(store);
+    // As the turn's event sink writes them: one step per call, none awaited before the next.
+    const steps = Array.from({ length: 300 }, (_, index) => step(turn, 'r', { label: `step ${index}` }));
+    await Promise.all(steps.map((row) => store.appendSteps([row])));
+    expect((await store.listSteps(turn.id)).map((row) => row.label)).toEqual(steps.map((row) => row.label));
+  });
+
   it('writes a batch of steps all or nothing', async () => {
     const { store } = handle();
     const { turn } = await sessionWithTurn(store);
