@@ -168,7 +168,11 @@ describeEachStore('store migrations', ({ dialect, freshDatabase }) => {
         traceId: 'tr-0123456789abcdef0123456789abcdef',
       });
       expect(await store.listSteps(ids.turn)).toEqual([
-        expect.objectContaining({ id: 'turn-old:s1', parentId: 'turn-old:root', input: { code: 'print(1)' } }),
+        expect.objectContaining({
+          id: 'turn-old:s1',
+          parentId: 'turn-old:root',
+          input: { code: 'print(1)' },
+        }),
         expect.objectContaining({ id: 'turn-old:s2', parentId: 'turn-old:s1', output: undefined }),
       ]);
       expect(await store.readEvents(ids.session, 'chat', 0, 10)).toHaveLength(1);

@@ -93,7 +93,9 @@ function sqliteTarget(): StoreTarget {
       async countRows(table, column, value) {
         const database = new Sqlite(path, { readonly: true });
         try {
-          const row = database.prepare(`select count(*) as n from "${table}" where "${column}" = ?`).get(value);
+          const row = database
+            .prepare(`select count(*) as n from "${table}" where "${column}" = ?`)
+            .get(value);
           return (row as { n: number }).n;
         } finally {
           database.close();
