@@ -142,7 +142,7 @@ export async function archiveSession(context: StoreContext, id: string, at: numb
 }
 
 /**
- * Turns, runs, steps, documents and their text, events, feedback and traces go with it by ON
+ * Turns, steps, documents and their text, events, feedback and traces go with it by ON
  * DELETE CASCADE; spans, which reference no session, are deleted first through those traces.
  */
 export async function purgeArchivedSessions(context: StoreContext, before: number): Promise<number> {
