@@ -4,13 +4,15 @@
  * another workspace or user, or is named by something that is not a plain id string is the same
  * `session_not_found`, so no answer tells an unknown id from someone else's.
  */
-import type { Identity, Page, SessionRow, Store, TurnRow } from '../store/store.js';
-import { OwnedSession } from './owned-session.js';
+import type { Page } from '../store/page.js';
+import type { Identity, SessionRow } from '../store/session-store.js';
+import type { TurnRow } from '../store/turn-store.js';
+import { OwnedSession, type SessionDataStore } from './owned-session.js';
 import { SessionError } from './session-error.js';
 import type { SessionSandboxes } from './session-sandboxes.js';
 
 export interface SessionAccessDeps {
-  store: Store;
+  store: SessionDataStore;
   sandboxes: SessionSandboxes;
   /** Where a session's `load_document` paths live. */
   workspaceRoot(workspaceId: string, sessionId: string): string;

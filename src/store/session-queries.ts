@@ -2,10 +2,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { containsPattern, lowerLike } from './like-pattern.js';
+import type { Page } from './page.js';
 import { toSessionRow } from './rows.js';
 import type { Database } from './schema.js';
 import { decodeSessionCursor, encodeSessionCursor } from './session-cursor.js';
-import type { CoreMemory, Identity, Page, SessionRow, Store } from './store.js';
+import type { CoreMemory, Identity, SessionRow, SessionStore } from './session-store.js';
 import type { StoreContext } from './store-context.js';
 import { deleteSpansOfSessions } from './trace-queries.js';
 
@@ -64,7 +65,7 @@ export async function getSession(context: StoreContext, id: string): Promise<Ses
 export async function listSessions(
   context: StoreContext,
   identity: Identity,
-  options: Parameters<Store['listSessions']>[1],
+  options: Parameters<SessionStore['listSessions']>[1],
 ): Promise<Page<SessionRow>> {
   if (!Number.isInteger(options.limit) || options.limit < 1) {
     throw new RangeError(`listSessions limit must be a positive integer; got ${options.limit}`);
@@ -118,7 +119,7 @@ export async function listSessions(
 export async function updateSession(
   context: StoreContext,
   id: string,
-  patch: Parameters<Store['updateSession']>[1],
+  patch: Parameters<SessionStore['updateSession']>[1],
 ): Promise<void> {
   const values: Partial<Database['sessions']> = {};
   if (patch.title !== undefined) values.title = patch.title;
@@ -141,7 +142,7 @@ export async function archiveSession(context: StoreContext, id: string, at: numb
 }
 
 /**
- * Turns, runs, steps, documents and their text, events, feedback and traces go with it by ON
+ * Turns, steps, documents and their text, events, feedback and traces go with it by ON
  * DELETE CASCADE; spans, which reference no session, are deleted first through those traces.
  */
 export async function purgeArchivedSessions(context: StoreContext, before: number): Promise<number> {
