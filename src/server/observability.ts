@@ -8,7 +8,6 @@
  */
 import { PosthogObserver } from '../analytics/posthog-observer.js';
 import type { Config } from '../config/config.js';
-import type { Env } from '../config/env-reader.js';
 import type { Store } from '../store/store.js';
 import { FeedbackRecorder } from '../tracing/feedback-recorder.js';
 import { type FleetMetrics, fleetMetrics, MetricsObserver } from '../tracing/metrics.js';
@@ -44,10 +43,9 @@ export function startObservability(options: {
   config: Config;
   store: Store;
   version: string;
-  env: Env;
 }): Observability {
   const { config, store, version } = options;
-  const redactor = new SecretRedactor(configuredSecrets(config, [options.env.DAYTONA_API_KEY]));
+  const redactor = new SecretRedactor(configuredSecrets(config));
   const log = (message: string) => process.stderr.write(`[fleet-rlm] ${redactor.text(message)}\n`);
   const observers = new ObserverRegistry(log);
   const metrics = fleetMetrics();

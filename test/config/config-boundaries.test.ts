@@ -29,7 +29,9 @@ describe('the README configuration table', () => {
       readmeTable()
         .split('\n')
         .filter((line) => line.startsWith('| `'))
-        .flatMap((line) => [...(line.split(' | ')[0] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1])),
+        .flatMap((line) =>
+          [...(line.split(' | ')[0] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]),
+        ),
     );
     const inSchema = new Set(configSettings().flatMap((setting) => [setting.env, ...setting.aliases]));
     expect([...inReadme].filter((name) => !inSchema.has(name!))).toEqual([]);

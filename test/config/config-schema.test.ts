@@ -122,7 +122,9 @@ describe('the settings list the schema yields', () => {
     const settings = configSettings();
     const names = settings.flatMap((setting) => [setting.env, ...setting.aliases]);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining(['RLM_MAX_ITERATIONS', 'DAYTONA_API_KEY', 'DSPY_LM_API_KEY']));
+    expect(names).toEqual(
+      expect.arrayContaining(['RLM_MAX_ITERATIONS', 'DAYTONA_API_KEY', 'DSPY_LM_API_KEY']),
+    );
     for (const setting of settings) expect(setting.doc.length, setting.env).toBeGreaterThan(5);
   });
 

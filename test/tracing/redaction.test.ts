@@ -223,7 +223,7 @@ describe('configuredSecrets', () => {
 });
 
 describe('configuredSecrets from the schema', () => {
-  it("takes every value of the settings marked secret, whether or not their role is in use", () => {
+  it('takes every value of the settings marked secret, whether or not their role is in use', () => {
     const secret = configSettings().filter((setting) => setting.secret);
     expect(secret.map((setting) => setting.env).sort()).toEqual([
       'DAYTONA_API_KEY',

@@ -17,7 +17,11 @@ afterAll(async () => {
 describe('a settings PATCH on a running server', () => {
   it('changes what status, settings, context.config and the next turn see, all alike', async () => {
     const patched = await api(harness, 'PATCH', '/api/v1/runtime/settings', {
-      updates: { DSPY_LM_MODEL: 'openai/replanner', DAYTONA_TARGET: 'eu', DAYTONA_API_KEY: 'dtn-live-key-0123' },
+      updates: {
+        DSPY_LM_MODEL: 'openai/replanner',
+        DAYTONA_TARGET: 'eu',
+        DAYTONA_API_KEY: 'dtn-live-key-0123',
+      },
     });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({
