@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { DOCUMENT_PARSE_DEFAULTS } from '../src/config/read-service-config.js';
+import { DOCUMENT_PARSE_DEFAULTS } from '../src/config/config.js';
 import { DocumentError } from '../src/documents/document-error.js';
 import { extractText } from '../src/documents/extract-text.js';
 import type { parseDocument as ParseDocument } from '../src/documents/parse-document.js';

@@ -9,7 +9,7 @@
  * the default) it is a do-nothing observer that never loads posthog-node's client.
  */
 import type { PostHog, PostHogOptions } from 'posthog-node';
-import type { PosthogConfig } from '../config/read-observability-config.js';
+import type { PosthogConfig } from '../config/config.js';
 import type { LmCallRecord, Observer, TurnRecord } from '../tracing/observer-registry.js';
 import { redactText, truncate } from '../tracing/redaction.js';
 import {

@@ -9,7 +9,7 @@ import { type Command, Option } from 'commander';
 import { ClientError } from '../client/client-error.js';
 import { ExecutionClient } from '../client/execution-client.js';
 import { FleetHttpClient } from '../client/http-client.js';
-import { type Config, loadConfig, loadEnvFile } from '../config/config.js';
+import { type Config, loadConfig, readEnvironment } from '../config/config.js';
 import { EXECUTION_MODES } from '../events/frames.js';
 import { ChatRenderer } from './chat-renderer.js';
 import { ChatRepl } from './chat-repl.js';
@@ -55,7 +55,7 @@ Examples:
 }
 
 async function chatCommand(flags: ChatFlags): Promise<number> {
-  const env = loadEnvFile(process.env, flags.envFile);
+  const env = readEnvironment(flags.envFile);
   // The configuration is only read for the default URL, so a bad unrelated variable cannot stop
   // a chat with an explicit --url.
   const url = flags.url ?? serverUrl(loadConfig(env));

@@ -14,7 +14,7 @@ import { existsSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { loadConfig, loadEnvFile } from '../config/config.js';
+import { loadConfig, readEnvironment } from '../config/config.js';
 import { identityValueProblem } from '../server/auth/identity-claims.js';
 import { DatabaseUnreachableError } from '../store/database-unreachable-error.js';
 import type { FeedbackRow, FeedbackStore } from '../store/feedback-store.js';
@@ -116,7 +116,7 @@ async function exportFeedbackCommand(flags: ExportFeedbackFlags): Promise<void> 
   const options = optionsFrom(flags);
   const output = flags.output === '-' ? undefined : flags.output;
   if (output !== undefined && !output.trim()) throw new CliError('--output needs a file name');
-  const config = loadConfig(loadEnvFile(process.env, flags.envFile));
+  const config = loadConfig(readEnvironment(flags.envFile));
   if (!config.database.url) {
     // Opening creates the database: refuse rather than export from an empty new one.
     const path = join(config.dataDir, SQLITE_FILE_NAME);

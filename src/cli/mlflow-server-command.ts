@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { loadConfig, loadEnvFile } from '../config/config.js';
+import { loadConfig, readEnvironment } from '../config/config.js';
 import { LocalMlflowError } from '../tracing/mlflow/local-mlflow-error.js';
 import { startLocalMlflow } from '../tracing/mlflow/local-mlflow-server.js';
 import { isLoopbackUri } from '../tracing/mlflow/tracking-uri.js';
@@ -46,7 +46,7 @@ running it on its own, e.g. to keep the UI up between server restarts.`,
 }
 
 async function mlflowServerCommand(flags: MlflowServerFlags): Promise<number> {
-  const config = loadConfig(loadEnvFile(process.env, flags.envFile));
+  const config = loadConfig(readEnvironment(flags.envFile));
   const mlflow = config.observability.mlflow;
   const configuredPort = Number(new URL(mlflow.trackingUri).port || 80);
   const portToUse = flags.port ?? (isLoopbackUri(mlflow.trackingUri) ? configuredPort : 5001);

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type Config, loadConfig, loadEnvFile, SANDBOX_PROVIDERS } from '../config/config.js';
+import { type Config, loadConfig, readEnvironment, SANDBOX_PROVIDERS } from '../config/config.js';
 import { AiSdkLmClient } from '../lm/ai-sdk-client.js';
 import { runRlm } from '../rlm/rlm-engine.js';
 import type { RlmBudgets, RlmResult } from '../rlm/rlm-types.js';
@@ -99,7 +99,7 @@ Examples:
 async function runCommand(question: string, flags: RunFlags): Promise<number> {
   if (!question.trim()) throw new CliError('the question is empty');
   if (flags.context.length === 0) throw new CliError('give at least one --context FILE (or - for stdin)');
-  const config = loadConfig(loadEnvFile(process.env, flags.envFile));
+  const config = loadConfig(readEnvironment(flags.envFile));
   const provider = flags.sandbox ?? config.sandbox.provider;
   const budgets = budgetsFrom(config, flags);
   const lm = new AiSdkLmClient(config.lm);

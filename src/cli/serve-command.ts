@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, loadEnvFile } from '../config/config.js';
+import { loadConfig, readEnvironment } from '../config/config.js';
 import { startServer } from '../server/start-server.js';
 import { CliError } from './run-command.js';
 
@@ -17,7 +17,7 @@ export function registerServeCommand(program: Command, version: string): void {
     .option('--port <port>', 'port (default FLEET_PORT or 8000)')
     .option('--env-file <path>', 'read variables from this file (default: ./.env when present)')
     .action(async (options: { host?: string; port?: string; envFile?: string }) => {
-      const env = loadEnvFile(process.env, options.envFile);
+      const env = readEnvironment(options.envFile);
       if (options.host) env.FLEET_HOST = options.host;
       if (options.port) env.FLEET_PORT = options.port;
       const config = loadConfig(env);

@@ -6,8 +6,7 @@
  * the server then accepts only its identity provider's tokens and this one would be rejected.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { loadConfig, loadEnvFile } from '../config/config.js';
-import { DEFAULT_DEV_JWT_SECRET } from '../config/read-service-config.js';
+import { DEFAULT_DEV_JWT_SECRET, loadConfig, readEnvironment } from '../config/config.js';
 import { DEFAULT_DEV_TOKEN_SECONDS, mintDevToken } from '../server/auth/dev-token.js';
 import { identityValueProblem } from '../server/auth/identity-claims.js';
 import { CliError } from './run-command.js';
@@ -53,7 +52,7 @@ Examples:
 }
 
 async function tokenCommand(flags: TokenFlags): Promise<string> {
-  const { auth } = loadConfig(loadEnvFile(process.env, flags.envFile));
+  const { auth } = loadConfig(readEnvironment(flags.envFile));
   if (auth.jwksUrl) {
     throw new CliError(
       'AUTH_JWKS_URL is set, so the server accepts only tokens signed by that key set and would ' +

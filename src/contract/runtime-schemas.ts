@@ -106,5 +106,7 @@ export const settingsPatchResult = z.object({
   env_path: z.string(),
   /** E.g. a key also set in the process environment, which wins over `.env` at the next start. */
   warnings: z.array(z.string()),
+  /** Per updated key: `now` (applied to the running server) or `restart` (at the next start). */
+  takes_effect: z.record(z.string(), z.enum(['now', 'restart'])),
 });
 export type SettingsPatchResult = z.infer<typeof settingsPatchResult>;

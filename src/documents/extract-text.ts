@@ -6,7 +6,7 @@
  * parse worker (`parse-document.ts`), which bounds its time and memory.
  */
 
-import { DOCUMENT_PARSE_DEFAULTS } from '../config/read-service-config.js';
+import { DOCUMENT_PARSE_DEFAULTS } from '../config/config.js';
 import { decodeText } from './decode-text.js';
 import { type DetectedType, detectType, type TypeHints } from './detect-type.js';
 import { DocumentError } from './document-error.js';

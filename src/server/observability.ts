@@ -8,7 +8,6 @@
  */
 import { PosthogObserver } from '../analytics/posthog-observer.js';
 import type { Config } from '../config/config.js';
-import type { Env } from '../config/env-reader.js';
 import type { FeedbackStore } from '../store/feedback-store.js';
 import type { TraceStore } from '../store/trace-store.js';
 import { FeedbackRecorder } from '../tracing/feedback-recorder.js';
@@ -45,10 +44,9 @@ export function startObservability(options: {
   config: Config;
   store: TraceStore & FeedbackStore;
   version: string;
-  env: Env;
 }): Observability {
   const { config, store, version } = options;
-  const redactor = new SecretRedactor(configuredSecrets(config, [options.env.DAYTONA_API_KEY]));
+  const redactor = new SecretRedactor(configuredSecrets(config));
   const log = (message: string) => process.stderr.write(`[fleet-rlm] ${redactor.text(message)}\n`);
   const observers = new ObserverRegistry(log);
   const metrics = fleetMetrics();

@@ -19,7 +19,11 @@ import type { Authenticator } from './auth/authenticator.js';
 import type { RuntimeRoutesOptions } from './routes/runtime-routes.js';
 
 export interface ServerContext {
-  config: Config;
+  /**
+   * The configuration in force now: the composition root makes this a view of the live
+   * configuration, so a settings PATCH of a live setting (the models, Daytona) shows here too.
+   */
+  readonly config: Config;
   version: string;
   /**
    * What routes and sockets use of the store directly: readiness, and the replay log the

@@ -7,9 +7,9 @@
 import { join, resolve } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
 import { ChatAgent } from '../agent/chat-agent.js';
-import { type Config, ConfigError, loadConfig } from '../config/config.js';
-import type { Env } from '../config/env-reader.js';
-import { deploymentProblems } from '../config/read-service-config.js';
+import { type Config, ConfigError, type Env, processEnvironment } from '../config/config.js';
+import { deploymentProblems } from '../config/deployment-checks.js';
+import { LiveConfig } from '../config/live-config.js';
 import { ExecutionEventEmitter } from '../events/execution-event-emitter.js';
 import { MemoryEventBus } from '../events/memory-event-bus.js';
 import { AiSdkLmClient, type AiSdkLmClientOptions } from '../lm/ai-sdk-client.js';
@@ -61,8 +61,8 @@ export async function startServer(
   if (problems.length > 0) throw new ConfigError(problems);
   const logger = options.logger ?? { level: config.server.logLevel };
   const store = await openStore(config);
-  const env = options.env ?? process.env;
-  const observability = startObservability({ config, store, version: options.version, env });
+  const live = new LiveConfig({ config, env: options.env ?? processEnvironment() });
+  const observability = startObservability({ config, store, version: options.version });
   const { log, metrics, observers } = observability;
   const bus = new MemoryEventBus();
   const emitter = new ExecutionEventEmitter(store, bus, { replayLimit: config.events.replayLimit, log });
@@ -106,11 +106,19 @@ export async function startServer(
     observers,
     turnOutput: { maxEvents: config.events.turnMaxOutputEvents, maxBytes: config.events.turnMaxOutputBytes },
   });
-  let current = config;
+  // Models are the hot-reloadable part (with Daytona's credentials, which are read per use);
+  // everything else takes effect at the next start (LiveConfig.takesEffect).
+  live.onChange((next) => {
+    lm.reconfigure(next.lm);
+    // A new key is redacted from now on; the old one stays redacted too.
+    observability.redactor.add(configuredSecrets(next));
+  });
   const recovered = await runner.recover();
   if (recovered > 0) log(`closed ${recovered} turn(s) left running by the previous process`);
   const context: ServerContext = {
-    config,
+    get config() {
+      return live.current();
+    },
     version: options.version,
     store,
     bus,
@@ -127,7 +135,7 @@ export async function startServer(
     runtime: {
       tests: new RuntimeTestCache(),
       sources: {
-        config: () => current,
+        config: () => live.current(),
         lm: () => lm,
         store,
         sandboxStats: () => pool.stats(),
@@ -136,17 +144,8 @@ export async function startServer(
       },
       settings: {
         envPath: options.envPath ?? resolve('.env'),
-        env,
-        processEnv: process.env,
-        appEnv: () => current.appEnv,
-        // Models are the hot-reloadable part; everything else takes effect at the next start.
-        reload: (next) => {
-          const reloaded = loadConfig(next);
-          lm.reconfigure(reloaded.lm);
-          current = { ...current, lm: reloaded.lm };
-          // A new key is redacted from now on; the old one stays redacted too.
-          observability.redactor.add(configuredSecrets(current, [next.DAYTONA_API_KEY]));
-        },
+        live,
+        processEnv: processEnvironment(),
       },
     },
   };

@@ -238,27 +238,10 @@ export function truncate(text: string, max: number): string {
 }
 
 /**
- * The secret values of a configuration, for exact-value redaction: model keys, the dev JWT
- * secret, MLflow and PostHog credentials and OTLP header values, plus `extra` (e.g. the Daytona
- * key until it lives in Config). Unset and duplicate values are dropped.
+ * The secret values of a configuration, for exact-value redaction: every setting the config
+ * schema marks `secret` (model keys, the dev JWT secret, MLflow, PostHog and Daytona
+ * credentials, the metrics token, OTLP header values), longest first, without blanks.
  */
-export function configuredSecrets(config: Config, extra: ReadonlyArray<string | undefined> = []): string[] {
-  const { lm, auth, observability } = config;
-  const values = [
-    lm.planner?.apiKey,
-    lm.delegate?.apiKey,
-    lm.delegateSmall?.apiKey,
-    auth.devJwtSecret,
-    observability.mlflow.token,
-    observability.mlflow.password,
-    observability.posthog.apiKey,
-    config.server.metricsToken,
-    ...Object.values(observability.otlp.headers),
-    ...extra,
-  ];
-  const unique = new Set(
-    values.filter((value): value is string => typeof value === 'string' && value !== ''),
-  );
-  // Longest first, so a secret that contains another is replaced whole.
-  return [...unique].sort((a, b) => b.length - a.length);
+export function configuredSecrets(config: Pick<Config, 'secrets'>): string[] {
+  return [...config.secrets];
 }

@@ -9,7 +9,7 @@ import { type Tracer, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
-import type { ObservabilityConfig } from '../config/read-observability-config.js';
+import type { ObservabilityConfig } from '../config/config.js';
 import type { TraceStore } from '../store/trace-store.js';
 import { ensureContextManager, withTracer } from './active-tracer.js';
 import { CountedBatchProcessor, type ExportPipelineStats } from './counted-batch-processor.js';

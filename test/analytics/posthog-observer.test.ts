@@ -6,7 +6,7 @@
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PosthogObserver, type PosthogObserverOptions } from '../../src/analytics/posthog-observer.js';
-import type { PosthogConfig } from '../../src/config/read-observability-config.js';
+import type { PosthogConfig } from '../../src/config/config.js';
 import type { LmCallRecord, TurnRecord } from '../../src/tracing/observer-registry.js';
 import { ObserverRegistry } from '../../src/tracing/observer-registry.js';
 import { CaptureServer } from './capture-server.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, loadEnvFile } from '../../src/config/config.js';
-import { deploymentProblems } from '../../src/config/read-service-config.js';
+import { deploymentProblems } from '../../src/config/deployment-checks.js';
 
 describe('loadConfig', () => {
   it('has working defaults with an empty environment', () => {

@@ -1,6 +1,6 @@
 /**
  * The settings of the server's edges: CORS_ALLOWED_ORIGINS, TRUST_PROXY, METRICS_TOKEN and the
- * admin settings, read and checked by `read-service-config.ts`.
+ * admin settings, read and checked by `server-settings.ts`.
  */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.js';

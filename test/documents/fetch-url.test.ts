@@ -10,7 +10,7 @@ import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DocumentsConfig } from '../../src/config/config.js';
-import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/read-service-config.js';
+import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/config.js';
 import { findBlockedRange } from '../../src/documents/address-policy.js';
 import { fetchUrl } from '../../src/documents/fetch-url.js';
 import { expectDocumentError } from './support/expect-document-error.js';

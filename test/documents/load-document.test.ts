@@ -5,7 +5,7 @@
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DocumentsConfig } from '../../src/config/config.js';
-import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/read-service-config.js';
+import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/config.js';
 import { DocumentError } from '../../src/documents/document-error.js';
 import { loadFromBytes, loadFromText, loadFromUrl } from '../../src/documents/load-document.js';
 import { buildPdf } from './support/build-pdf.js';

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/read-service-config.js';
+import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/config.js';
 import { loadFromWorkspace } from '../../src/documents/load-document.js';
 import { buildDocx } from './support/build-docx.js';
 import { expectDocumentError } from './support/expect-document-error.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/read-service-config.js';
+import { DOCUMENT_PARSE_DEFAULTS } from '../../src/config/config.js';
 import { type ParseLimits, parseDocument, parseLoad } from '../../src/documents/parse-document.js';
 import { heavyDocx, normalPdf, slowPdf } from '../security/support/document-bombs.js';
 import { buildDocx } from './support/build-docx.js';

@@ -1,6 +1,6 @@
 /** Redaction of planted secrets from text and objects, its limits, and its speed on large input. */
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
+import { configSettings, loadConfig } from '../../src/config/config.js';
 import {
   configuredSecrets,
   isSensitiveKey,
@@ -209,8 +209,9 @@ describe('configuredSecrets', () => {
       MLFLOW_TRACKING_PASSWORD: 'mlflow-pass',
       FLEET_DATA_DIR: '/tmp/fleet-redaction-test',
       METRICS_TOKEN: 'scrape-token-0123456789',
+      DAYTONA_API_KEY: 'daytona-key-1',
     });
-    expect(configuredSecrets(config, ['daytona-key-1', undefined])).toEqual([
+    expect(configuredSecrets(config)).toEqual([
       'a-very-long-dev-jwt-secret',
       'scrape-token-0123456789',
       'planner-key-123',
@@ -218,6 +219,31 @@ describe('configuredSecrets', () => {
       'daytona-key-1',
       'mlflow-pass',
     ]);
+  });
+});
+
+describe('configuredSecrets from the schema', () => {
+  it('takes every value of the settings marked secret, whether or not their role is in use', () => {
+    const secret = configSettings().filter((setting) => setting.secret);
+    expect(secret.map((setting) => setting.env).sort()).toEqual([
+      'DAYTONA_API_KEY',
+      'DEV_JWT_SECRET',
+      'DSPY_DELEGATE_LM_API_KEY',
+      'DSPY_DELEGATE_LM_SMALL_API_KEY',
+      'DSPY_LLM_API_KEY',
+      'METRICS_TOKEN',
+      'MLFLOW_TRACKING_PASSWORD',
+      'MLFLOW_TRACKING_TOKEN',
+      'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+      'POSTHOG_API_KEY',
+    ]);
+    const value = (name: string) => `planted-${name.toLowerCase()}-0123456789`;
+    // No model is set: a key configured for an unused role is still a secret.
+    const env = Object.fromEntries(
+      secret.map(({ env: name }) => [name, name.endsWith('_HEADERS') ? `x-key=${value(name)}` : value(name)]),
+    );
+    const secrets = configuredSecrets(loadConfig(env));
+    for (const { env: name } of secret) expect(secrets, name).toContain(value(name));
   });
 });
 

@@ -18,7 +18,6 @@ import {
   settingsSnapshot,
 } from '../../contract/runtime-schemas.js';
 import { runDaytonaTest, runLmTest } from '../runtime/connectivity-tests.js';
-import { readDaytonaSettings } from '../runtime/daytona-settings.js';
 import { RuntimeSettings, type SettingsSources } from '../runtime/runtime-settings.js';
 import type { RuntimeSources } from '../runtime/runtime-sources.js';
 import { buildRuntimeStatus } from '../runtime/runtime-status.js';
@@ -39,7 +38,7 @@ export function runtimeRoutes(options: RuntimeRoutesOptions): FastifyPluginAsync
   const { sources } = options;
   const tests = options.tests ?? new RuntimeTestCache();
   const settings = new RuntimeSettings(options.settings);
-  const daytona = () => sources.daytona?.() ?? readDaytonaSettings(settings.currentEnv());
+  const daytona = () => sources.config().daytona;
   const testOptions = () => ({ timeoutMs: options.testTimeoutMs ?? TEST_TIMEOUT_MS, daytona: daytona() });
   const tags = ['runtime'];
   const admin = { access: 'admin' } as const;

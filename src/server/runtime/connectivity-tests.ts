@@ -20,7 +20,7 @@ const ERROR_CHARS = 1000;
 
 export interface TestOptions {
   timeoutMs: number;
-  /** Daytona's settings now (the key is redacted from errors too). */
+  /** Daytona's settings now (their key is among the configuration's secrets). */
   daytona: DaytonaSettings;
 }
 
@@ -28,7 +28,7 @@ export async function runLmTest(sources: RuntimeSources, options: TestOptions): 
   const started = performance.now();
   const config = sources.config();
   const preflight = lmPreflight(config.lm);
-  const secrets = configuredSecrets(config, [options.daytona.apiKey]);
+  const secrets = configuredSecrets(config);
   if (!preflight.ok) {
     return envelope('lm', started, preflight.checks, preflight.guidance, {
       preflight_ok: false,
@@ -84,7 +84,7 @@ export async function runDaytonaTest(
         'Daytona credentials are complete (preflight only: the live check comes with the Daytona sandbox provider)',
     });
   }
-  const secrets = configuredSecrets(sources.config(), [options.daytona.apiKey]);
+  const secrets = configuredSecrets(sources.config());
   try {
     const preview = await sources.daytonaProbe(options.daytona, AbortSignal.timeout(options.timeoutMs));
     return envelope('daytona', started, preflight.checks, [], {

@@ -1,39 +1,20 @@
 /**
- * Daytona's credentials (`DAYTONA_API_KEY`, `DAYTONA_API_URL`, `DAYTONA_TARGET`) and their
- * preflight. `DAYTONA_API_BASE_URL` is rejected as in fleet-rlm (Python): the Daytona SDK reads
- * `DAYTONA_API_URL`, and a config that only sets the old name silently talks to the default.
+ * The preflight of Daytona's credentials (`config.daytona`: `DAYTONA_API_KEY`,
+ * `DAYTONA_API_URL`, `DAYTONA_TARGET`). `DAYTONA_API_BASE_URL` is rejected as in fleet-rlm
+ * (Python): the Daytona SDK reads `DAYTONA_API_URL`, and a config that only sets the old name
+ * silently talks to the default.
  */
-import type { Env } from '../../config/config.js';
+import type { DaytonaConfig } from '../../config/config.js';
 import type { PreflightCheck } from '../../contract/runtime-schemas.js';
 import { redactText } from '../../tracing/redaction.js';
 
-export interface DaytonaSettings {
-  apiKey?: string;
-  apiUrl?: string;
-  target?: string;
-  /** `DAYTONA_API_BASE_URL`, only to reject it. */
-  legacyApiBaseUrl?: string;
-}
+export type DaytonaSettings = DaytonaConfig;
 
 export interface DaytonaPreflight {
   checks: PreflightCheck[];
   guidance: string[];
   /** Key and URL present, the URL parses, and the legacy variable is not in the way. */
   configured: boolean;
-}
-
-/**
- * Reads the settings from an environment object the caller passes (never `process.env`
- * directly: only `config/` does that). A stopgap until Config carries `daytona`.
- */
-export function readDaytonaSettings(env: Env): DaytonaSettings {
-  const read = (name: string) => env[name]?.trim() || undefined;
-  return {
-    apiKey: read('DAYTONA_API_KEY'),
-    apiUrl: read('DAYTONA_API_URL'),
-    target: read('DAYTONA_TARGET'),
-    legacyApiBaseUrl: read('DAYTONA_API_BASE_URL'),
-  };
 }
 
 export function daytonaPreflight(settings: DaytonaSettings): DaytonaPreflight {

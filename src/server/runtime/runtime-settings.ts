@@ -1,11 +1,13 @@
 /**
  * `GET/PATCH /runtime/settings`: the allowlisted settings as the running server sees them
- * (secrets masked), and changes that are validated, written to `.env` and then applied by the
- * caller's `reload` (which rebuilds the models). A reload that fails puts the old `.env` back,
- * so the file never holds settings the server refused. Changes are serialised: two PATCHes
- * never interleave their read-modify-write of the file.
+ * (secrets masked, read from the live configuration's environment), and changes that are
+ * validated, written to `.env` and then reloaded into the live configuration (which rebuilds
+ * the models); the answer says per key whether it applied now or at the next start. A reload
+ * that fails puts the old `.env` back, so the file never holds settings the server refused.
+ * Changes are serialised: two PATCHes never interleave their read-modify-write of the file.
  */
 import { ConfigError, type Env } from '../../config/config.js';
+import { LiveConfig, type TakesEffect } from '../../config/live-config.js';
 import type { SettingsPatchResult, SettingsSnapshot } from '../../contract/runtime-schemas.js';
 import { HttpError } from '../http-error.js';
 import { applyEnvLines, formatEnvLine, readEnvText, restoreEnvText, writeFileAtomic } from './env-file.js';
@@ -21,30 +23,25 @@ import {
 export interface SettingsSources {
   /** The `.env` file to write (created when missing). */
   envPath: string;
-  /** The environment the running configuration was built from (process env merged with `.env`). */
-  env: Env;
   /**
-   * Variables set outside `.env` (usually `process.env`). `loadEnvFile` lets them win at the
-   * next start, so a PATCH of one of them answers with a warning.
+   * The live configuration and the environment it was read from (process env merged with
+   * `.env`); a PATCH reloads it (a ConfigError refuses the change).
+   */
+  live: LiveConfig;
+  /**
+   * Variables set outside `.env` (usually the process environment). `loadEnvFile` lets them
+   * win at the next start, so a PATCH of one of them answers with a warning.
    */
   processEnv?: Env;
-  /** APP_ENV now; only `local` may write. */
-  appEnv(): string;
-  /** Applies the new environment (rebuild config and models); throw ConfigError to refuse it. */
-  reload(env: Env): Promise<void> | void;
 }
 
 export class RuntimeSettings {
-  private env: Env;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly sources: SettingsSources) {
-    this.env = { ...sources.env };
-  }
+  constructor(private readonly sources: SettingsSources) {}
 
-  /** The environment in force, including what earlier PATCHes applied. */
-  currentEnv(): Env {
-    return this.env;
+  private get env(): Env {
+    return this.sources.live.env();
   }
 
   snapshot(): SettingsSnapshot {
@@ -69,12 +66,13 @@ export class RuntimeSettings {
   }
 
   private async apply(updates: Record<string, string | null>): Promise<SettingsPatchResult> {
-    const { envPath } = this.sources;
-    if (this.sources.appEnv() !== 'local') {
+    const { envPath, live } = this.sources;
+    const { appEnv } = live.current();
+    if (appEnv !== 'local') {
       throw new HttpError(
         403,
         'settings_read_only',
-        `runtime settings can only be changed when APP_ENV=local (APP_ENV is ${this.sources.appEnv()}); edit the deployment's environment instead`,
+        `runtime settings can only be changed when APP_ENV=local (APP_ENV is ${appEnv}); edit the deployment's environment instead`,
       );
     }
     const unknown = Object.keys(updates).filter((key) => !isSettingKey(key));
@@ -109,13 +107,12 @@ export class RuntimeSettings {
       changed[key] = value;
     }
     const updated = Object.keys(changed).sort();
-    if (updated.length === 0) return { updated, env_path: envPath, warnings: [] };
+    if (updated.length === 0) return { updated, env_path: envPath, warnings: [], takes_effect: {} };
 
     const previous = await readEnvText(envPath);
     await writeFileAtomic(envPath, applyEnvLines(previous, lines));
-    const env = { ...this.env, ...changed };
     try {
-      await this.sources.reload(env);
+      live.reload({ ...this.env, ...changed });
     } catch (error) {
       await restoreEnvText(envPath, previous);
       if (error instanceof ConfigError) {
@@ -123,7 +120,8 @@ export class RuntimeSettings {
       }
       throw error;
     }
-    this.env = env;
+    const takesEffect: Record<string, TakesEffect> = {};
+    for (const key of updated) takesEffect[key] = LiveConfig.takesEffect(key);
     const shadowed = updated.filter((key) => {
       const outside = this.sources.processEnv?.[key];
       return outside !== undefined && outside !== changed[key];
@@ -132,6 +130,6 @@ export class RuntimeSettings {
       (key) =>
         `${key} is also set in the server's environment, which wins over ${envPath} at the next start; unset it there to keep this value`,
     );
-    return { updated, env_path: envPath, warnings };
+    return { updated, env_path: envPath, warnings, takes_effect: takesEffect };
   }
 }

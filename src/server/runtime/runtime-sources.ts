@@ -21,7 +21,7 @@ export interface MlflowStatus {
 }
 
 export interface RuntimeSources {
-  /** The configuration in force now. */
+  /** The configuration in force now (the live one: a settings PATCH shows here at once). */
   config(): Config;
   /** The model client in force now. */
   lm(): Pick<LmClient, 'generate' | 'resolve'>;
@@ -29,11 +29,6 @@ export interface RuntimeSources {
   sandboxStats(): Pick<SandboxPoolStats, 'idle' | 'live' | 'cap' | 'waiting'>;
   mlflowStatus(): MlflowStatus;
   posthogStatus(): PosthogStatus;
-  /**
-   * Daytona credentials. When omitted they are read from the settings' current environment
-   * (`readDaytonaSettings`), which also sees values a PATCH just wrote.
-   */
-  daytona?(): DaytonaSettings;
   /**
    * The live Daytona check (e.g. list one sandbox), once the Daytona provider exists. Resolves
    * to a short preview; throws on failure. Without it the Daytona test is a preflight only.

@@ -3,13 +3,16 @@
  * for its `ready`. A settings change clears the results it makes stale: a test of the old key
  * says nothing about the new one.
  */
+import { configSettings } from '../../config/config.js';
 import type { ConnectivityTest } from '../../contract/runtime-schemas.js';
 
-/** Settings whose change makes a test result stale. */
-const AFFECTS: Record<ConnectivityTest['kind'], RegExp> = {
-  lm: /^DSPY_/,
-  daytona: /^DAYTONA_/,
-};
+/** The configuration section whose change makes a test result stale. */
+const AFFECTS: Record<ConnectivityTest['kind'], string> = { lm: 'lm', daytona: 'daytona' };
+const SECTION_OF = new Map(
+  configSettings().flatMap((setting) =>
+    [setting.env, ...setting.aliases].map((name) => [name, setting.path[0]]),
+  ),
+);
 
 export class RuntimeTestCache {
   private readonly results = new Map<ConnectivityTest['kind'], ConnectivityTest>();
@@ -25,8 +28,8 @@ export class RuntimeTestCache {
 
   /** Forgets the results that depend on any of these settings. */
   invalidate(keys: readonly string[]): void {
-    for (const [kind, pattern] of Object.entries(AFFECTS) as Array<[ConnectivityTest['kind'], RegExp]>) {
-      if (keys.some((key) => pattern.test(key))) this.results.delete(kind);
+    for (const [kind, section] of Object.entries(AFFECTS) as Array<[ConnectivityTest['kind'], string]>) {
+      if (keys.some((key) => SECTION_OF.get(key) === section)) this.results.delete(kind);
     }
   }
 }

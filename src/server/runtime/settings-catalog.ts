@@ -1,38 +1,28 @@
 /**
- * The runtime settings a local user may change over HTTP (fleet-rlm (Python)'s allowlist), how
- * each value is checked, and how secrets are masked: first 3 + '...' + last 2 characters, or
- * one '*' per character up to 6, exactly as the original, so a UI that sends a masked value
- * back can be recognised and the stored secret kept.
+ * The runtime settings a local user may change over HTTP (fleet-rlm (Python)'s allowlist: the
+ * config schema's settings marked `editable`, in its order), how each value is checked before
+ * the reload, and how secrets (the schema's `secret` flag) are masked: first 3 + '...' + last 2
+ * characters, or one '*' per character up to 6, exactly as the original, so a UI that sends a
+ * masked value back can be recognised and the stored secret kept.
  */
+import { configSettings } from '../../config/config.js';
 import { LmError } from '../../lm/lm-error.js';
 import { parseModelSpec } from '../../lm/model-spec.js';
 
-type SettingKind = 'model' | 'url' | 'positive_int' | 'secret' | 'text';
-
-export const RUNTIME_SETTINGS: ReadonlyArray<{ key: string; kind: SettingKind }> = [
-  { key: 'DSPY_LM_MODEL', kind: 'model' },
-  { key: 'DSPY_LM_API_BASE', kind: 'url' },
-  { key: 'DSPY_LM_MAX_TOKENS', kind: 'positive_int' },
-  { key: 'DSPY_DELEGATE_LM_MODEL', kind: 'model' },
-  { key: 'DSPY_DELEGATE_LM_API_BASE', kind: 'url' },
-  { key: 'DSPY_DELEGATE_LM_MAX_TOKENS', kind: 'positive_int' },
-  { key: 'DSPY_DELEGATE_LM_SMALL_MODEL', kind: 'model' },
-  { key: 'DSPY_LLM_API_KEY', kind: 'secret' },
-  { key: 'DAYTONA_API_KEY', kind: 'secret' },
-  { key: 'DAYTONA_API_URL', kind: 'url' },
-  { key: 'DAYTONA_TARGET', kind: 'text' },
-];
+export const RUNTIME_SETTINGS = configSettings().flatMap((setting) =>
+  setting.editable ? [{ key: setting.env, check: setting.editable, secret: setting.secret }] : [],
+);
 
 export const SETTING_KEYS: readonly string[] = RUNTIME_SETTINGS.map((setting) => setting.key);
-const KINDS = new Map(RUNTIME_SETTINGS.map((setting) => [setting.key, setting.kind]));
+const SETTINGS = new Map(RUNTIME_SETTINGS.map((setting) => [setting.key, setting]));
 const MAX_VALUE_CHARS = 4096;
 
 export function isSettingKey(key: string): boolean {
-  return KINDS.has(key);
+  return SETTINGS.has(key);
 }
 
 export function isSecretSetting(key: string): boolean {
-  return KINDS.get(key) === 'secret';
+  return SETTINGS.get(key)?.secret === true;
 }
 
 export function maskSecret(value: string): string {
@@ -50,7 +40,7 @@ export function isMaskedRoundTrip(key: string, candidate: string, current: strin
 
 /** Undefined when `value` is fine for `key`, else what is wrong (without echoing a secret). */
 export function settingProblem(key: string, value: string): string | undefined {
-  const kind = KINDS.get(key);
+  const kind = SETTINGS.get(key)?.check;
   if (kind === undefined) return `${key} is not a runtime setting`;
   if (/[\r\n\0]/.test(value)) return `${key} must be one line`;
   if (value.length > MAX_VALUE_CHARS) return `${key} is longer than ${MAX_VALUE_CHARS} characters`;

@@ -11,7 +11,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { MlflowConfig } from '../../config/read-observability-config.js';
+import { type MlflowConfig, processEnvironment } from '../../config/config.js';
 import { isPortOpen } from './is-port-open.js';
 import { LocalMlflowError } from './local-mlflow-error.js';
 import { isLoopbackUri } from './tracking-uri.js';
@@ -106,7 +106,7 @@ export async function startLocalMlflow(options: LocalMlflowOptions): Promise<Loc
   // The child needs PATH, HOME and the venv's variables; passing the environment through is not
   // reading configuration from it.
   const env = {
-    ...process.env,
+    ...processEnvironment(),
     MLFLOW_SERVER_ENABLE_JOB_EXECUTION: options.jobExecution ? 'true' : 'false',
     PYTHONUNBUFFERED: '1',
   };

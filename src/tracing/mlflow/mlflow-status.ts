@@ -12,7 +12,7 @@
  * are rate-limited (default once per 5 s while degraded, once per 60 s while ready), so a turn
  * pays for a probe at most that often and a server that comes back is used from the next turn.
  */
-import type { MlflowConfig } from '../../config/read-observability-config.js';
+import type { MlflowConfig } from '../../config/config.js';
 import { MlflowClient } from './mlflow-client.js';
 import { type MlflowProbeResult, type MlflowProblem, probeMlflow } from './probe-mlflow.js';
 import { maskTrackingUri } from './tracking-uri.js';

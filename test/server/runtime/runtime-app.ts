@@ -1,8 +1,8 @@
 /**
  * A minimal Fastify app with only the runtime and metrics routes, wired the way the composition
- * root will wire them: a real configuration from an env object, a real AiSdkLmClient aimed at the
- * scripted OpenAI-compatible server, a real (empty) sandbox pool, a real PostHog observer, a
- * temp `.env`, and a `reload` that rebuilds the configuration and the model client.
+ * root wires them: a real live configuration from an env object, a real AiSdkLmClient aimed at
+ * the scripted OpenAI-compatible server (rebuilt when the live configuration changes), a real
+ * (empty) sandbox pool, a real PostHog observer, and a temp `.env`.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { PosthogObserver } from '../../../src/analytics/posthog-observer.js';
 import { type Config, type Env, loadConfig } from '../../../src/config/config.js';
+import { LiveConfig } from '../../../src/config/live-config.js';
 import { AiSdkLmClient } from '../../../src/lm/ai-sdk-client.js';
 import { SandboxPool } from '../../../src/sandbox/sandbox-pool.js';
 import { sendError } from '../../../src/server/http-error.js';
@@ -40,7 +41,7 @@ export interface RuntimeAppOptions {
   env: Env;
   /** Variables "set outside .env". */
   processEnv?: Env;
-  /** Makes `reload` fail the way loadConfig does for a bad value. */
+  /** Called before each reload reads the new environment; throw ConfigError to refuse it. */
   reload?: (env: Env) => void;
   testTimeoutMs?: number;
 }
@@ -49,8 +50,21 @@ export async function startRuntimeApp(options: RuntimeAppOptions): Promise<Runti
   const dir = mkdtempSync(join(tmpdir(), 'fleet-runtime-test-'));
   const envPath = join(dir, '.env');
   const baseEnv: Env = { FLEET_DATA_DIR: join(dir, 'data'), LM_MAX_RETRIES: '0', ...options.env };
-  let config = loadConfig(baseEnv);
-  let lm = new AiSdkLmClient(config.lm);
+  const reloads: Env[] = [];
+  const live = new LiveConfig({
+    config: loadConfig(baseEnv),
+    env: baseEnv,
+    read: (env) => {
+      options.reload?.(env);
+      reloads.push(env);
+      return loadConfig(env);
+    },
+  });
+  const config = () => live.current();
+  let lm = new AiSdkLmClient(config().lm);
+  live.onChange((next) => {
+    lm = new AiSdkLmClient(next.lm);
+  });
   const pool = new SandboxPool({
     create: () => Promise.reject(new Error('no sandboxes in this test')),
     warm: 0,
@@ -58,18 +72,17 @@ export async function startRuntimeApp(options: RuntimeAppOptions): Promise<Runti
     idleTimeoutMs: 60_000,
   });
   const posthog = new PosthogObserver({
-    config: config.observability.posthog,
-    startup: { appEnv: config.appEnv, authMode: 'dev', databaseRequired: false, version: 'test' },
+    config: config().observability.posthog,
+    startup: { appEnv: config().appEnv, authMode: 'dev', databaseRequired: false, version: 'test' },
   });
   const mlflow: MlflowStatus = { enabled: true, startupStatus: 'ready' };
   const database = { ok: true };
-  const reloads: Env[] = [];
   const tests = new RuntimeTestCache();
   const metrics = fleetMetrics();
   metrics.observeSandboxPool(() => pool.stats());
 
   const sources: RuntimeSources = {
-    config: () => config,
+    config,
     lm: () => lm,
     store: { dialect: 'sqlite', ping: async () => database.ok },
     sandboxStats: () => pool.stats(),
@@ -85,18 +98,7 @@ export async function startRuntimeApp(options: RuntimeAppOptions): Promise<Runti
       sources,
       tests,
       testTimeoutMs: options.testTimeoutMs,
-      settings: {
-        envPath,
-        env: baseEnv,
-        processEnv: options.processEnv,
-        appEnv: () => config.appEnv,
-        reload: (env) => {
-          options.reload?.(env);
-          reloads.push(env);
-          config = loadConfig(env);
-          lm = new AiSdkLmClient(config.lm);
-        },
-      },
+      settings: { envPath, live, processEnv: options.processEnv },
     }),
   );
   await app.register(metricsRoutes(metrics.registry));
@@ -110,7 +112,7 @@ export async function startRuntimeApp(options: RuntimeAppOptions): Promise<Runti
     mlflow,
     database,
     reloads,
-    config: () => config,
+    config,
     close: async () => {
       await app.close();
       await pool.shutdown();

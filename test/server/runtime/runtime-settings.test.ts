@@ -106,6 +106,7 @@ describe('PATCH /api/v1/runtime/settings', () => {
       updated: ['DAYTONA_TARGET', 'DSPY_DELEGATE_LM_MAX_TOKENS', 'DSPY_LM_MODEL'],
       env_path: app.envPath,
       warnings: [],
+      takes_effect: { DAYTONA_TARGET: 'now', DSPY_DELEGATE_LM_MAX_TOKENS: 'now', DSPY_LM_MODEL: 'now' },
     });
     const text = readFileSync(app.envPath, 'utf8');
     expect(text.split('\n')).toEqual([

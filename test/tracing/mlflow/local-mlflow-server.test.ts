@@ -17,7 +17,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MlflowConfig } from '../../../src/config/read-observability-config.js';
+import type { MlflowConfig } from '../../../src/config/config.js';
 import { isPortOpen } from '../../../src/tracing/mlflow/is-port-open.js';
 import { LocalMlflowError } from '../../../src/tracing/mlflow/local-mlflow-error.js';
 import { maybeAutoStartMlflow, startLocalMlflow } from '../../../src/tracing/mlflow/local-mlflow-server.js';

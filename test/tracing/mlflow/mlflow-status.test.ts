@@ -7,7 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MlflowConfig } from '../../../src/config/read-observability-config.js';
+import type { MlflowConfig } from '../../../src/config/config.js';
 import { maybeAutoStartMlflow } from '../../../src/tracing/mlflow/local-mlflow-server.js';
 import { MlflowClient } from '../../../src/tracing/mlflow/mlflow-client.js';
 import { MlflowStatus } from '../../../src/tracing/mlflow/mlflow-status.js';
