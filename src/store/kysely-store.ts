@@ -17,6 +17,7 @@ import type {
   Identity,
   Page,
   RunRow,
+  SessionFilter,
   SessionRow,
   SpanRow,
   StepRow,
@@ -64,7 +65,7 @@ export class KyselyStore implements Store {
     return sessions.ensureIdentity(this.context, identity);
   }
 
-  createSession(identity: Identity, fields?: { title?: string }): Promise<SessionRow> {
+  createSession(identity: Identity, fields?: { title?: string; id?: string }): Promise<SessionRow> {
     return sessions.createSession(this.context, identity, fields);
   }
 
@@ -74,6 +75,10 @@ export class KyselyStore implements Store {
 
   listSessions(identity: Identity, options: Parameters<Store['listSessions']>[1]): Promise<Page<SessionRow>> {
     return sessions.listSessions(this.context, identity, options);
+  }
+
+  countSessions(identity: Identity, filter: SessionFilter): Promise<number> {
+    return sessions.countSessions(this.context, identity, filter);
   }
 
   updateSession(id: string, patch: Parameters<Store['updateSession']>[1]): Promise<void> {
@@ -100,8 +105,12 @@ export class KyselyStore implements Store {
     return turns.findTurnByClientMessageId(this.context, sessionId, clientMessageId);
   }
 
-  listTurns(sessionId: string, options?: { limit?: number; afterIndex?: number }): Promise<TurnRow[]> {
+  listTurns(sessionId: string, options?: Parameters<Store['listTurns']>[1]): Promise<TurnRow[]> {
     return turns.listTurns(this.context, sessionId, options);
+  }
+
+  countTurns(sessionId: string): Promise<number> {
+    return turns.countTurns(this.context, sessionId);
   }
 
   finishTurn(id: string, fields: Parameters<Store['finishTurn']>[1]): Promise<void> {

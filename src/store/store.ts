@@ -181,6 +181,19 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
+/** Which of an identity's sessions a list or count covers. */
+export interface SessionFilter {
+  query?: string;
+  status?: SessionStatus;
+  includeArchived?: boolean;
+}
+
+export interface SessionListOptions extends SessionFilter {
+  limit: number;
+  cursor?: string;
+  offset?: number;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** A cheap round trip, for readiness. */
@@ -189,13 +202,17 @@ export interface Store {
 
   ensureIdentity(identity: Identity): Promise<void>;
 
-  createSession(identity: Identity, fields?: { title?: string }): Promise<SessionRow>;
+  /** A random id unless `id` is given; an id that exists already throws DuplicateSessionError. */
+  createSession(identity: Identity, fields?: { title?: string; id?: string }): Promise<SessionRow>;
   getSession(id: string): Promise<SessionRow | undefined>;
-  /** Newest first; `query` matches the title or any user message (case-insensitive substring). */
-  listSessions(
-    identity: Identity,
-    options: { query?: string; limit: number; cursor?: string; includeArchived?: boolean },
-  ): Promise<Page<SessionRow>>;
+  /**
+   * Newest first; `query` matches the title or any user message (case-insensitive substring).
+   * `status` keeps one status only (it overrides `includeArchived`); `offset` skips that many
+   * (for clients that page by offset; `cursor` is the stable way).
+   */
+  listSessions(identity: Identity, options: SessionListOptions): Promise<Page<SessionRow>>;
+  /** How many sessions `listSessions` would list over all its pages. */
+  countSessions(identity: Identity, options: SessionFilter): Promise<number>;
   updateSession(
     id: string,
     patch: Partial<
@@ -219,7 +236,11 @@ export interface Store {
   getTurn(id: string): Promise<TurnRow | undefined>;
   findTurnByClientMessageId(sessionId: string, clientMessageId: string): Promise<TurnRow | undefined>;
   /** Oldest first. */
-  listTurns(sessionId: string, options?: { limit?: number; afterIndex?: number }): Promise<TurnRow[]>;
+  listTurns(
+    sessionId: string,
+    options?: { limit?: number; afterIndex?: number; offset?: number },
+  ): Promise<TurnRow[]>;
+  countTurns(sessionId: string): Promise<number>;
   finishTurn(
     id: string,
     fields: {
@@ -294,5 +315,20 @@ export class DuplicateTurnError extends Error {
 
   static isInstance(error: unknown): error is DuplicateTurnError {
     return typeof error === 'object' && error !== null && duplicateMarker in error;
+  }
+}
+
+const duplicateSessionMarker = Symbol.for('fleet-rlm.DuplicateSessionError');
+
+/** A session with the requested id exists already (whoever owns it). */
+export class DuplicateSessionError extends Error {
+  readonly [duplicateSessionMarker] = true;
+  constructor(readonly sessionId: string) {
+    super(`a session with id ${sessionId} exists already`);
+    this.name = 'DuplicateSessionError';
+  }
+
+  static isInstance(error: unknown): error is DuplicateSessionError {
+    return typeof error === 'object' && error !== null && duplicateSessionMarker in error;
   }
 }
