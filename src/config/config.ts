@@ -180,6 +180,8 @@ export interface EventsConfig {
   turnMaxOutputEvents: number;
   /** Characters of `sandbox_output` text one turn may stream and persist. */
   turnMaxOutputBytes: number;
+  /** How long the events socket waits for a session that does not exist yet (a client-chosen id). */
+  sessionWaitMs: number;
 }
 
 export interface Config {

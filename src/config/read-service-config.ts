@@ -112,6 +112,7 @@ export function readServiceConfig(
       replayLimit: read.int('EVENTS_REPLAY_LIMIT', 10_000, 100),
       turnMaxOutputEvents: read.int('TURN_MAX_OUTPUT_EVENTS', 2000, 1),
       turnMaxOutputBytes: read.int('TURN_MAX_OUTPUT_BYTES', 4 * MB, 1024),
+      sessionWaitMs: read.seconds('EVENTS_SESSION_WAIT') ?? 60_000,
     },
     quotas: {
       turnsPerUser: read.int('USER_MAX_CONCURRENT_TURNS', 3, 1),

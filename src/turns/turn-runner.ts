@@ -10,7 +10,8 @@ import type { ExecutionEventEmitter, SessionRef } from '../events/execution-even
 import type { ErrorCode, MessageFrame } from '../events/frames.js';
 import { LmError } from '../lm/lm-error.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
-import { isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
+import { isClientSessionId, isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
+import { SessionError } from '../sessions/session-error.js';
 import {
   type DocumentMeta,
   DuplicateTurnError,
@@ -58,6 +59,8 @@ const EMPTY_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0
 export class TurnRunner {
   private readonly running = new Map<string, RunningTurn>();
   private readonly startSeqs = new Map<string, number>();
+  /** Sessions whose turn is being created: between the in-progress check and `running`. */
+  private readonly starting = new Set<string>();
   private accepting = true;
 
   constructor(
@@ -89,9 +92,7 @@ export class TurnRunner {
 
   async submit(identity: Identity, frame: MessageFrame): Promise<SubmitResult> {
     const { store } = this.deps;
-    const existingSession = frame.session_id
-      ? await this.deps.sessions.open(identity, frame.session_id, { active: true })
-      : undefined;
+    const existingSession = frame.session_id ? await this.openNamed(identity, frame.session_id) : undefined;
     if (existingSession && frame.client_message_id) {
       const existing = await store.findTurnByClientMessageId(existingSession.id, frame.client_message_id);
       if (existing) return this.attach(existingSession, existing);
@@ -124,11 +125,24 @@ export class TurnRunner {
     }
     if (existingSession && frame.documents?.length)
       await this.activateDocuments(existingSession, frame.documents);
-    const session = existingSession ?? (await this.deps.sessions.create(identity));
+    // An unknown session_id that got this far is a new session's id the client chose.
+    const session =
+      existingSession ??
+      (await this.deps.sessions.create(identity, frame.session_id ? { id: frame.session_id } : {}));
+    // Two first messages racing for one new id both land here with the one session: the
+    // reservation keeps its turns one at a time, as for an existing session.
+    if (!existingSession && (this.running.has(session.id) || this.starting.has(session.id))) {
+      throw new TurnError(
+        'turn_in_progress',
+        `session ${session.id} is already answering a turn; send cancel first or wait`,
+      );
+    }
+    this.starting.add(session.id);
     const ref: SessionRef = { ...identity, sessionId: session.id };
-    await this.deps.emitter.ready(session.id);
     let turn: TurnRow;
+    let startSeq: number;
     try {
+      await this.deps.emitter.ready(session.id);
       turn = await store.createTurn({
         id: newTurnId(),
         sessionId: session.id,
@@ -138,14 +152,16 @@ export class TurnRunner {
         executionMode: frame.execution_mode ?? 'auto',
         startedAt: Date.now(),
       });
+      startSeq = (await store.seqRange(session.id, 'chat')).last;
     } catch (error) {
+      this.starting.delete(session.id);
       if (DuplicateTurnError.isInstance(error) && frame.client_message_id) {
         const existing = await store.findTurnByClientMessageId(session.id, frame.client_message_id);
         if (existing) return this.attach(session, existing);
       }
       throw error;
     }
-    const startSeq = (await store.seqRange(session.id, 'chat')).last;
+    // From here to `running` nothing waits, so the reservation cannot be left behind.
     this.startSeqs.set(turn.id, startSeq);
     const sink = new TurnEventSink(
       this.deps.emitter,
@@ -166,6 +182,7 @@ export class TurnRunner {
       traceId: null,
     };
     this.running.set(session.id, running);
+    this.starting.delete(session.id);
     void sink.chat('status', 'Turn started', {
       phase: 'started',
       turn_index: turn.index,
@@ -373,6 +390,21 @@ export class TurnRunner {
     });
     sink.close();
     await Promise.all([completed, terminalFrame]);
+  }
+
+  /**
+   * The session a message names. An unknown id that is a well-formed UUID is the client choosing
+   * the id of a new session (the original Workbench does): undefined here, created once every
+   * refusal has been checked. Anything else unknown is `session_not_found`.
+   */
+  private async openNamed(identity: Identity, sessionId: string): Promise<OwnedSession | undefined> {
+    try {
+      return await this.deps.sessions.open(identity, sessionId, { active: true });
+    } catch (error) {
+      const unknown = SessionError.isInstance(error) && error.code === 'session_not_found';
+      if (unknown && isClientSessionId(sessionId)) return undefined;
+      throw error;
+    }
   }
 
   private attach(session: OwnedSession, turn: TurnRow): SubmitResult {
