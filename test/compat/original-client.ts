@@ -151,7 +151,6 @@ export function runtimeGuardBlocks(status: Record<string, unknown>): boolean {
   const daytona = (status.daytona ?? {}) as Record<string, unknown>;
   const tests = (status.tests ?? {}) as Record<string, { ok?: boolean } | null | undefined>;
   const preflight = llm.model_set === false || llm.api_key_set === false || daytona.configured === false;
-  const connectivity =
-    (tests.lm != null && !tests.lm.ok) || (tests.daytona != null && !tests.daytona.ok);
+  const connectivity = (tests.lm != null && !tests.lm.ok) || (tests.daytona != null && !tests.daytona.ok);
   return preflight || connectivity;
 }

@@ -92,7 +92,11 @@ describe('the original Workbench', () => {
     expect(events.errors()).toEqual([]);
     expect(events.closed).toBeUndefined();
     expect(events.passive()[0]).toMatchObject({ type: 'execution_started', session_id: sessionId });
-    expect(completedRuns().map((frame) => frame.summary?.status)).toEqual(['completed', 'cancelled', 'completed']);
+    expect(completedRuns().map((frame) => frame.summary?.status)).toEqual([
+      'completed',
+      'cancelled',
+      'completed',
+    ]);
     // What the run workbench shows as the answer (`parseExecutionEnvelope`).
     const artifact = completedRuns()[0]!.summary?.final_artifact as { value: { text: string } };
     expect(artifact.value.text).toBe('Four.');
@@ -135,9 +139,9 @@ describe('the original Workbench', () => {
       [2, 'Review https://github.com/Qredence/fleet-rlm in depth', null],
       [3, 'And 2 + 2 again?', 'Still four.'],
     ]);
-    expect(turns.body!.items.every((turn: { created_at: string }) => !Number.isNaN(Date.parse(turn.created_at)))).toBe(
-      true,
-    );
+    expect(
+      turns.body!.items.every((turn: { created_at: string }) => !Number.isNaN(Date.parse(turn.created_at))),
+    ).toBe(true);
 
     // Archive from the detail drawer; the archived filter then finds it.
     expect((await client.http('DELETE', `/api/v1/sessions/${sessionId}`)).status).toBe(204);

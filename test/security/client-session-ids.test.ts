@@ -33,7 +33,9 @@ const events = (id: string, headers: Record<string, string>) =>
 async function send(headers: Record<string, string>, sessionId: string, content = 'hi') {
   const socket = await chat(headers);
   socket.send({ type: 'message', content, session_id: sessionId });
-  await socket.until(() => socket.errors().length > 0 || socket.events().some((event) => event.kind === 'final'));
+  await socket.until(
+    () => socket.errors().length > 0 || socket.events().some((event) => event.kind === 'final'),
+  );
   await socket.close();
   return { events: socket.events(), errors: socket.errors() };
 }
@@ -83,7 +85,9 @@ describe('client-chosen session ids', () => {
     for (let round = 0; round < 3; round++) {
       const id = randomUUID();
       const [forAlice, forBob] = await Promise.all([send(alice, id), send(bob, id)]);
-      const outcomes = [forAlice, forBob].map((answer) => answer.errors[0]?.code ?? answer.events.at(-1)?.kind);
+      const outcomes = [forAlice, forBob].map(
+        (answer) => answer.errors[0]?.code ?? answer.events.at(-1)?.kind,
+      );
       expect(outcomes.sort()).toEqual(['final', 'session_not_found']);
       const winner = forAlice.errors.length === 0 ? alice : bob;
       const loser = winner === alice ? bob : alice;
@@ -105,7 +109,9 @@ describe('client-chosen session ids', () => {
           harness.server.context.runner.submit(ALICE, frame('two')),
         ]);
         const refused = results.filter((result) => result.status === 'rejected');
-        expect(refused.map((result) => (result.reason as { code?: string }).code)).toEqual(['turn_in_progress']);
+        expect(refused.map((result) => (result.reason as { code?: string }).code)).toEqual([
+          'turn_in_progress',
+        ]);
         await waitFor(() => harness.server.context.runner.runningTurn(id) === undefined);
         const turns = await api(harness, 'GET', `/api/v1/sessions/${id}/turns`, undefined, alice);
         expect(turns.body!.items.map((turn: { status: string }) => turn.status)).toEqual(['completed']);

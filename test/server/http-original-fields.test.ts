@@ -5,7 +5,14 @@
  * beside `message` in every error body.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Harness, PLANNER, RecordingSocket, script, startHarness } from '../support/server-harness.js';
+import {
+  api,
+  type Harness,
+  PLANNER,
+  RecordingSocket,
+  script,
+  startHarness,
+} from '../support/server-harness.js';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -25,7 +32,8 @@ async function sendTurns(sessionId: string, messages: string[]): Promise<void> {
   await socket.close();
 }
 
-const ids = (body: Record<string, unknown> | null) => (body!.items as Array<{ id: string }>).map((item) => item.id);
+const ids = (body: Record<string, unknown> | null) =>
+  (body!.items as Array<{ id: string }>).map((item) => item.id);
 
 describe('fields of the original API', () => {
   it('lists sessions by search, status and offset, with totals', async () => {
@@ -62,7 +70,12 @@ describe('fields of the original API', () => {
     expect([bad.status, bad.body!.code]).toEqual([400, 'invalid_request']);
     const both = await api(harness, 'GET', '/api/v1/sessions?offset=1&cursor=abc');
     expect([both.status, both.body!.code]).toEqual([400, 'invalid_request']);
-    expect(both.body!.message).toMatch(/cursor.*offset|offset.*cursor/);
+    expect(JSON.stringify(both.body!.details)).toMatch(/page by cursor or by offset, not both/);
+    const twice = await api(harness, 'GET', '/api/v1/sessions?query=a&search=b');
+    expect([twice.status, JSON.stringify(twice.body!.details)]).toEqual([
+      400,
+      expect.stringMatching(/give one of them/),
+    ]);
   });
 
   it("gives a session's turn_count and model_name, and its turns' turn_index, created_at and totals", async () => {
@@ -75,8 +88,18 @@ describe('fields of the original API', () => {
     const turns = await api(harness, 'GET', `/api/v1/sessions/${id}/turns?limit=2&offset=1`);
     expect(turns.body).toMatchObject({ total: 3, offset: 1, limit: 2, has_more: false });
     expect(turns.body!.items).toEqual([
-      expect.objectContaining({ turn_index: 2, index: 2, user_message: 'second', assistant_message: 'Noted.' }),
-      expect.objectContaining({ turn_index: 3, index: 3, user_message: 'third', assistant_message: 'Noted.' }),
+      expect.objectContaining({
+        turn_index: 2,
+        index: 2,
+        user_message: 'second',
+        assistant_message: 'Noted.',
+      }),
+      expect.objectContaining({
+        turn_index: 3,
+        index: 3,
+        user_message: 'third',
+        assistant_message: 'Noted.',
+      }),
     ]);
     const item = turns.body!.items[0];
     expect(item.created_at).toBe(item.started_at);

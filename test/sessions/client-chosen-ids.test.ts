@@ -57,7 +57,7 @@ describe('client-chosen session ids', () => {
     expect((await sessions.open(ALICE, id)).identity).toEqual(ALICE);
   });
 
-  it("answers an id someone else holds as session_not_found and leaves their session alone", async () => {
+  it('answers an id someone else holds as session_not_found and leaves their session alone', async () => {
     const id = randomUUID();
     await sessions.create(ALICE, { id });
     const refused = await sessions.create(BOB, { id }).catch((error: unknown) => error);
@@ -81,7 +81,10 @@ describe('client-chosen session ids', () => {
   it('gives two identities racing for one id exactly one session; the loser gets session_not_found', async () => {
     for (let round = 0; round < 10; round++) {
       const id = randomUUID();
-      const results = await Promise.allSettled([sessions.create(ALICE, { id }), sessions.create(BOB, { id })]);
+      const results = await Promise.allSettled([
+        sessions.create(ALICE, { id }),
+        sessions.create(BOB, { id }),
+      ]);
       const won = results.filter((result) => result.status === 'fulfilled');
       const lost = results.filter((result) => result.status === 'rejected');
       expect(won).toHaveLength(1);

@@ -63,7 +63,8 @@ describeEachStore('store offset pages and chosen ids', ({ handle }) => {
     const { store } = handle();
     const identity = newIdentity();
     const session = await store.createSession(identity);
-    for (const message of ['a', 'b', 'c', 'd']) await addTurn(store, session.id, identity, { userMessage: message });
+    for (const message of ['a', 'b', 'c', 'd'])
+      await addTurn(store, session.id, identity, { userMessage: message });
     const page = await store.listTurns(session.id, { limit: 2, offset: 1 });
     expect(page.map((turn) => turn.userMessage)).toEqual(['b', 'c']);
     expect((await store.listTurns(session.id, { offset: 3 })).map((turn) => turn.index)).toEqual([4]);
