@@ -135,7 +135,10 @@ export class SessionAccess {
   }
 
   /** How many sessions `list` gives over all its pages. */
-  count(identity: Identity, options: Omit<SessionListOptions, 'limit' | 'cursor' | 'offset'>): Promise<number> {
+  count(
+    identity: Identity,
+    options: Omit<SessionListOptions, 'limit' | 'cursor' | 'offset'>,
+  ): Promise<number> {
     return this.deps.store.countSessions(identity, options);
   }
 
