@@ -35,8 +35,8 @@ async function server(
 
 async function session(running: RunningServer): Promise<SessionRef> {
   const identity = { workspaceId: 'default', userId: 'anonymous' };
-  await running.context.store.ensureIdentity(identity);
-  const created = await running.context.store.createSession(identity);
+  await running.store.ensureIdentity(identity);
+  const created = await running.store.createSession(identity);
   return { ...identity, sessionId: created.id };
 }
 
@@ -51,7 +51,7 @@ async function viewer(
     socket.once('open', resolve);
     socket.once('error', reject);
   });
-  const last = (await running.context.store.seqRange(sessionId, 'chat')).last;
+  const last = (await running.store.seqRange(sessionId, 'chat')).last;
   socket.on('message', (data) => onFrame(data as Buffer));
   socket.send(JSON.stringify({ type: 'resume', session_id: sessionId, since_seq: last }));
   await new Promise((resolve) => setTimeout(resolve, 5));
@@ -108,7 +108,7 @@ export async function benchManySessions(figures: Figure[]): Promise<void> {
   const refs: SessionRef[] = [];
   for (let i = 0; i < sessions; i++) refs.push(await session(running));
   const since = await Promise.all(
-    refs.map(async (ref) => (await running.context.store.seqRange(ref.sessionId, 'chat')).last),
+    refs.map(async (ref) => (await running.store.seqRange(ref.sessionId, 'chat')).last),
   );
   // The 1,000 viewers live in a worker thread: their parsing must not run on the server's
   // event loop (in production they are other machines).

@@ -17,9 +17,10 @@ import { type Command, Option } from 'commander';
 import { loadConfig, loadEnvFile } from '../config/config.js';
 import { identityValueProblem } from '../server/auth/identity-claims.js';
 import { DatabaseUnreachableError } from '../store/database-unreachable-error.js';
+import type { FeedbackRow, FeedbackStore } from '../store/feedback-store.js';
 import { openStore } from '../store/open-store.js';
 import { SQLITE_FILE_NAME } from '../store/sqlite-database.js';
-import type { FeedbackRow, Store, TurnRow } from '../store/store.js';
+import type { TurnRow, TurnStore } from '../store/turn-store.js';
 import { CliError } from './run-command.js';
 
 interface ExportFeedbackFlags {
@@ -143,7 +144,7 @@ async function exportFeedbackCommand(flags: ExportFeedbackFlags): Promise<void> 
 
 /** The dataset's records, oldest feedback first. */
 export async function exportFeedback(
-  store: Store,
+  store: FeedbackStore & Pick<TurnStore, 'getTurn'>,
   options: ExportFeedbackOptions = {},
 ): Promise<ExportFeedbackResult> {
   // Oldest first (created_at, then id): the last one seen for a turn is its latest.

@@ -6,6 +6,8 @@
  * `turn_index`, `detail`, …) those are accepted and answered beside ours, never instead.
  */
 import { z } from 'zod';
+import { type ExecutionStep, executionStep } from '../events/frames.js';
+import type { StepRow } from '../store/step-store.js';
 import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
 
 export const errorBody = z.object({
@@ -129,6 +131,7 @@ export const listTurnsQuery = z.object({
 });
 
 export const sessionParams = z.object({ id: z.string().min(1) });
+export const turnParams = z.object({ id: z.string().min(1), turn_id: z.string().min(1) });
 export const documentParams = z.object({ id: z.string().min(1), doc_id: z.string().min(1) });
 
 /** JSON ways to add a document (a multipart `file` field is the third). */
@@ -208,5 +211,25 @@ export function toDocument(row: DocumentMeta, activeId: string | null): z.infer<
     text_chars: row.textChars,
     created_at: iso(row.createdAt),
     active: row.id === activeId,
+  };
+}
+
+/** A turn's execution steps, each in the shape the passive stream's `execution_step` carried it. */
+export const turnStepList = z.object({ items: z.array(executionStep) });
+
+export function toStep(row: StepRow): ExecutionStep {
+  return {
+    id: row.id,
+    parent_id: row.parentId,
+    type: row.type,
+    label: row.label,
+    depth: row.depth,
+    actor_kind: row.actorKind,
+    actor_id: row.actorId,
+    lane_key: row.laneKey,
+    // The frame sends null for "none"; the store reads a stored null back as undefined.
+    input: row.input ?? null,
+    output: row.output ?? null,
+    timestamp: iso(row.timestamp),
   };
 }

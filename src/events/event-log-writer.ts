@@ -6,7 +6,7 @@
  * If the database fails (after retries), the frames are still released — live viewers keep a
  * gap-free stream — but reported as not durable and counted: a replay would miss them.
  */
-import type { EventRow, Store } from '../store/store.js';
+import type { EventLog, EventRow } from '../store/event-log.js';
 
 interface Pending {
   row: EventRow;
@@ -23,7 +23,7 @@ export class EventLogWriter {
   private failures = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: EventLog,
     private readonly log: (message: string) => void = () => {},
   ) {}
 

@@ -5,7 +5,7 @@
  * Subscriptions (subscription.ts) replay from the log and continue live, exactly once.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventStream, Store } from '../store/store.js';
+import type { EventLog, EventStream } from '../store/event-log.js';
 import { type EventBus, sessionKey } from './event-bus.js';
 import { EventLogWriter } from './event-log-writer.js';
 import {
@@ -40,7 +40,7 @@ export class ExecutionEventEmitter {
   private readonly counters: EmitterStats = { emitted: 0, notDurable: 0 };
 
   constructor(
-    readonly store: Store,
+    readonly store: EventLog,
     readonly bus: EventBus,
     private readonly options: { replayLimit: number; log?: (message: string) => void },
   ) {

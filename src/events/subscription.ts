@@ -5,7 +5,7 @@
  * congested past a bounded queue) drops the queue and catches up from the log once it drains:
  * memory stays bounded and nothing is lost while the log still holds the frames.
  */
-import type { EventStream, Store } from '../store/store.js';
+import type { EventLog, EventStream } from '../store/event-log.js';
 import type { BusMessage, EventBus } from './event-bus.js';
 
 export interface FrameSink {
@@ -16,7 +16,7 @@ export interface FrameSink {
 }
 
 export interface SubscriptionOptions {
-  store: Store;
+  store: Pick<EventLog, 'readEvents' | 'seqRange'>;
   bus: EventBus;
   sessionKey: string;
   sessionId: string;

@@ -30,6 +30,7 @@ import { metricsRoutes } from './routes/metrics-routes.js';
 import { runtimeRoutes } from './routes/runtime-routes.js';
 import { sessionRoutes } from './routes/session-routes.js';
 import { traceRoutes } from './routes/trace-routes.js';
+import { turnStepRoutes } from './routes/turn-step-routes.js';
 import type { ServerContext } from './server-context.js';
 import { eventsSocket } from './ws/events-socket.js';
 import { executionSocket } from './ws/execution-socket.js';
@@ -132,6 +133,7 @@ export async function buildApp(
   await app.register(healthRoutes(context));
   await app.register(authRoutes(context));
   await app.register(sessionRoutes(context));
+  await app.register(turnStepRoutes(context));
   await app.register(documentRoutes(context));
   await app.register(traceRoutes(context));
   await app.register(runtimeRoutes(context.runtime));

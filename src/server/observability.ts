@@ -9,7 +9,8 @@
 import { PosthogObserver } from '../analytics/posthog-observer.js';
 import type { Config } from '../config/config.js';
 import type { Env } from '../config/env-reader.js';
-import type { Store } from '../store/store.js';
+import type { FeedbackStore } from '../store/feedback-store.js';
+import type { TraceStore } from '../store/trace-store.js';
 import { FeedbackRecorder } from '../tracing/feedback-recorder.js';
 import { type FleetMetrics, fleetMetrics, MetricsObserver } from '../tracing/metrics.js';
 import type { LocalMlflowServer } from '../tracing/mlflow/local-mlflow-server.js';
@@ -42,7 +43,7 @@ export interface Observability {
 
 export function startObservability(options: {
   config: Config;
-  store: Store;
+  store: TraceStore & FeedbackStore;
   version: string;
   env: Env;
 }): Observability {

@@ -8,7 +8,8 @@ import type { ExecutionEventEmitter } from '../events/execution-event-emitter.js
 import type { AiSdkLmClient } from '../lm/ai-sdk-client.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
 import type { SessionAccess } from '../sessions/session-access.js';
-import type { Store } from '../store/store.js';
+import type { EventLog } from '../store/event-log.js';
+import type { StoreLifecycle } from '../store/store.js';
 import type { FeedbackRecorder } from '../tracing/feedback-recorder.js';
 import type { FleetMetrics } from '../tracing/metrics.js';
 import type { SecretRedactor } from '../tracing/redaction.js';
@@ -20,7 +21,12 @@ import type { RuntimeRoutesOptions } from './routes/runtime-routes.js';
 export interface ServerContext {
   config: Config;
   version: string;
-  store: Store;
+  /**
+   * What routes and sockets use of the store directly: readiness, and the replay log the
+   * sockets' subscriptions read. Everything else is reached through `sessions` (ownership
+   * checked there), `traces` and `feedback`.
+   */
+  store: Pick<StoreLifecycle, 'dialect' | 'ping'> & Pick<EventLog, 'readEvents' | 'seqRange'>;
   bus: EventBus;
   emitter: ExecutionEventEmitter;
   runner: TurnRunner;

@@ -18,6 +18,7 @@ import { SandboxPool } from '../sandbox/sandbox-pool.js';
 import { SessionAccess } from '../sessions/session-access.js';
 import { SessionSandboxes } from '../sessions/session-sandboxes.js';
 import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
 import { configuredSecrets } from '../tracing/redaction.js';
 import { TurnRunner } from '../turns/turn-runner.js';
 import { type App, buildApp } from './app.js';
@@ -29,6 +30,8 @@ import type { ServerContext } from './server-context.js';
 export interface RunningServer {
   app: App;
   context: ServerContext;
+  /** Every store seam (the server's parts each got only theirs), for benchmarks and tests. */
+  store: Store;
   url: string;
   /** Exports every span finished so far (benchmarks and tests wait on it). */
   flushTraces(): Promise<void>;
@@ -173,5 +176,5 @@ export async function startServer(
     })();
     return closing;
   };
-  return { app, context, url, flushTraces: () => observability.tracing.forceFlush(), close };
+  return { app, context, store, url, flushTraces: () => observability.tracing.forceFlush(), close };
 }

@@ -4,13 +4,20 @@
  * and the only way to get one is `SessionAccess.open` (or `create`), which checks ownership. So
  * code holding an `OwnedSession` cannot reach another identity's data by passing the wrong id.
  */
-import type { CoreMemory, Identity, SessionRow, Store, TurnRow } from '../store/store.js';
+import type { DocumentStore } from '../store/document-store.js';
+import type { CoreMemory, Identity, SessionRow, SessionStore } from '../store/session-store.js';
+import type { StepRow, StepStore } from '../store/step-store.js';
+import type { TurnRow, TurnStore } from '../store/turn-store.js';
 import { editCoreMemory, effectiveCoreMemory, type MemoryEdit } from './core-memory.js';
 import { SessionDocuments } from './session-documents.js';
+import { SessionError } from './session-error.js';
 import type { SandboxLease, SessionSandboxes } from './session-sandboxes.js';
 
+/** The store seams a session's own data lives in. */
+export type SessionDataStore = SessionStore & TurnStore & StepStore & DocumentStore;
+
 export interface OwnedSessionDeps {
-  store: Store;
+  store: SessionDataStore;
   sandboxes: SessionSandboxes;
   /** The directory `load_document` paths of this session resolve in. */
   workspaceRoot: string;
@@ -64,6 +71,17 @@ export class OwnedSession {
 
   countTurns(): Promise<number> {
     return this.deps.store.countTurns(this.id);
+  }
+
+  /**
+   * The execution steps of one of this session's turns, in the order written (parents first);
+   * `turn_not_found` for a turn of any other session, like one that does not exist.
+   */
+  async steps(turnId: string): Promise<StepRow[]> {
+    const turn = await this.deps.store.getTurn(turnId);
+    if (!turn || turn.sessionId !== this.id)
+      throw new SessionError('turn_not_found', `no turn ${turnId} in session ${this.id}`);
+    return this.deps.store.listSteps(turn.id);
   }
 
   async saveHistorySummary(summary: string, summarizedThrough: number): Promise<void> {

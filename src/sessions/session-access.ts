@@ -8,22 +8,17 @@
  * browser): only a canonical UUID, so ids stay unguessable and the only way to collide with
  * someone else's is to know it already; a taken id is `session_not_found` like any other.
  */
-import {
-  DuplicateSessionError,
-  type Identity,
-  type Page,
-  type SessionListOptions,
-  type SessionRow,
-  type Store,
-  type TurnRow,
-} from '../store/store.js';
-import { OwnedSession } from './owned-session.js';
+import { DuplicateSessionError } from '../store/duplicate-session-error.js';
+import type { Page } from '../store/page.js';
+import type { Identity, SessionFilter, SessionListOptions, SessionRow } from '../store/session-store.js';
+import type { TurnRow } from '../store/turn-store.js';
+import { OwnedSession, type SessionDataStore } from './owned-session.js';
 import { SessionArrivals } from './session-arrivals.js';
 import { SessionError } from './session-error.js';
 import type { SessionSandboxes } from './session-sandboxes.js';
 
 export interface SessionAccessDeps {
-  store: Store;
+  store: SessionDataStore;
   sandboxes: SessionSandboxes;
   /** Where a session's `load_document` paths live. */
   workspaceRoot(workspaceId: string, sessionId: string): string;
@@ -135,11 +130,8 @@ export class SessionAccess {
   }
 
   /** How many sessions `list` gives over all its pages. */
-  count(
-    identity: Identity,
-    options: Omit<SessionListOptions, 'limit' | 'cursor' | 'offset'>,
-  ): Promise<number> {
-    return this.deps.store.countSessions(identity, options);
+  count(identity: Identity, filter: SessionFilter): Promise<number> {
+    return this.deps.store.countSessions(identity, filter);
   }
 
   /** One of the caller's turns, or undefined (unknown and someone else's alike). */

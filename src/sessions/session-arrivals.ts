@@ -4,7 +4,7 @@
  * before its first message) learns of it at once instead of polling the database. Watches are
  * keyed by id; the caller decides whether the session it hears about is its own.
  */
-import type { SessionRow } from '../store/store.js';
+import type { SessionRow } from '../store/session-store.js';
 
 export interface ArrivalWatch {
   /** The session once created, or undefined after `timeoutMs` or when `signal` aborts. */

@@ -7,14 +7,16 @@ import { randomUUID } from 'node:crypto';
 import type { DocumentsConfig } from '../config/config.js';
 import { loadFromUrl, loadFromWorkspace } from '../documents/load-document.js';
 import type { LoadedDocument } from '../documents/loaded-document.js';
-import type { DocumentMeta, SessionRow, Store } from '../store/store.js';
+import type { DocumentMeta, DocumentStore } from '../store/document-store.js';
+import type { SessionRow, SessionStore } from '../store/session-store.js';
 import { SessionError } from './session-error.js';
 
 export class SessionDocuments {
   private readonly texts = new Map<string, string>();
 
   constructor(
-    private readonly store: Store,
+    /** Documents, and the session row's active document. */
+    private readonly store: DocumentStore & SessionStore,
     private readonly session: SessionRow,
   ) {}
 

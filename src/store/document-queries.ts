@@ -3,13 +3,14 @@
  * listing and lookups never read megabytes of text. The text is stored as UTF-8 bytes (see
  * `schema.ts`); `textChars` counts UTF-16 code units, the unit JavaScript slices by.
  */
+
+import type { DocumentMeta, DocumentStore } from './document-store.js';
 import { toDocumentMeta } from './rows.js';
-import type { DocumentMeta, Store } from './store.js';
 import type { StoreContext } from './store-context.js';
 
 export async function addDocument(
   context: StoreContext,
-  fields: Parameters<Store['addDocument']>[0],
+  fields: Parameters<DocumentStore['addDocument']>[0],
 ): Promise<DocumentMeta> {
   const row = {
     id: fields.id,

@@ -3,8 +3,9 @@
  * come in batches from the event emitter (one transaction each); reads are range scans on the
  * primary key (session_id, stream, seq).
  */
+
+import type { EventRow, EventStream } from './event-log.js';
 import { toEventRow, toJson } from './rows.js';
-import type { EventRow, EventStream } from './store.js';
 import { onRawSqlite, type SqliteHandle, type StoreContext } from './store-context.js';
 
 /** Rows per INSERT: 6 parameters a row stays far below either dialect's parameter limit. */

@@ -1,6 +1,7 @@
 /** Feedback on a turn's answer (thumbs up/down with an optional correction), found by turn or trace. */
+
+import type { FeedbackRow } from './feedback-store.js';
 import { toFeedbackRow } from './rows.js';
-import type { FeedbackRow } from './store.js';
 import type { StoreContext } from './store-context.js';
 
 export async function addFeedback(context: StoreContext, row: FeedbackRow): Promise<void> {

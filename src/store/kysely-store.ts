@@ -1,29 +1,35 @@
 /**
- * The Store on Kysely, for SQLite and Postgres alike. The queries live in one module per entity
- * group (`*-queries.ts`); this class binds them to a database and owns its lifetime.
+ * Every store seam on Kysely, for SQLite and Postgres alike. The queries live in one module per
+ * aggregate (`*-queries.ts`); this class binds them to a database and owns its lifetime. One
+ * class, so one connection (SQLite has a single writer) serves every seam.
  */
 import { type Kysely, sql } from 'kysely';
 import * as documents from './document-queries.js';
 import * as events from './event-queries.js';
 import * as feedback from './feedback-queries.js';
-import * as runs from './run-queries.js';
+import { OrderedWrites } from './ordered-writes.js';
 import type { Database, StoreDialect } from './schema.js';
 import * as sessions from './session-queries.js';
+import * as steps from './step-queries.js';
 import type {
   DocumentMeta,
+  DocumentStore,
   EventRow,
   EventStream,
   FeedbackRow,
   Identity,
   Page,
-  RunRow,
   SessionFilter,
+  SessionListOptions,
   SessionRow,
+  SessionStore,
   SpanRow,
   StepRow,
   Store,
   TraceRow,
+  TraceStore,
   TurnRow,
+  TurnStore,
 } from './store.js';
 import type { SqliteHandle, StoreContext } from './store-context.js';
 import * as traces from './trace-queries.js';
@@ -31,6 +37,7 @@ import * as turns from './turn-queries.js';
 
 export class KyselyStore implements Store {
   private readonly context: StoreContext;
+  private readonly stepWrites = new OrderedWrites();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -73,7 +80,7 @@ export class KyselyStore implements Store {
     return sessions.getSession(this.context, id);
   }
 
-  listSessions(identity: Identity, options: Parameters<Store['listSessions']>[1]): Promise<Page<SessionRow>> {
+  listSessions(identity: Identity, options: SessionListOptions): Promise<Page<SessionRow>> {
     return sessions.listSessions(this.context, identity, options);
   }
 
@@ -81,7 +88,7 @@ export class KyselyStore implements Store {
     return sessions.countSessions(this.context, identity, filter);
   }
 
-  updateSession(id: string, patch: Parameters<Store['updateSession']>[1]): Promise<void> {
+  updateSession(id: string, patch: Parameters<SessionStore['updateSession']>[1]): Promise<void> {
     return sessions.updateSession(this.context, id, patch);
   }
 
@@ -93,7 +100,7 @@ export class KyselyStore implements Store {
     return sessions.purgeArchivedSessions(this.context, before);
   }
 
-  createTurn(fields: Parameters<Store['createTurn']>[0]): Promise<TurnRow> {
+  createTurn(fields: Parameters<TurnStore['createTurn']>[0]): Promise<TurnRow> {
     return turns.createTurn(this.context, fields);
   }
 
@@ -105,7 +112,7 @@ export class KyselyStore implements Store {
     return turns.findTurnByClientMessageId(this.context, sessionId, clientMessageId);
   }
 
-  listTurns(sessionId: string, options?: Parameters<Store['listTurns']>[1]): Promise<TurnRow[]> {
+  listTurns(sessionId: string, options?: Parameters<TurnStore['listTurns']>[1]): Promise<TurnRow[]> {
     return turns.listTurns(this.context, sessionId, options);
   }
 
@@ -113,7 +120,7 @@ export class KyselyStore implements Store {
     return turns.countTurns(this.context, sessionId);
   }
 
-  finishTurn(id: string, fields: Parameters<Store['finishTurn']>[1]): Promise<void> {
+  finishTurn(id: string, fields: Parameters<TurnStore['finishTurn']>[1]): Promise<void> {
     return turns.finishTurn(this.context, id, fields);
   }
 
@@ -121,27 +128,18 @@ export class KyselyStore implements Store {
     return turns.runningTurns(this.context);
   }
 
-  createRun(row: Parameters<Store['createRun']>[0]): Promise<void> {
-    return runs.createRun(this.context, row);
-  }
-
-  finishRun(id: string, fields: Parameters<Store['finishRun']>[1]): Promise<void> {
-    return runs.finishRun(this.context, id, fields);
-  }
-
-  listRuns(turnId: string): Promise<RunRow[]> {
-    return runs.listRuns(this.context, turnId);
-  }
-
-  appendSteps(steps: StepRow[]): Promise<void> {
-    return runs.appendSteps(this.context, steps);
+  /** Ordered per turn: see StepStore.appendSteps. */
+  appendSteps(rows: StepRow[]): Promise<void> {
+    const first = rows[0];
+    if (!first) return Promise.resolve();
+    return this.stepWrites.run(first.turnId, () => steps.appendSteps(this.context, rows));
   }
 
   listSteps(turnId: string): Promise<StepRow[]> {
-    return runs.listSteps(this.context, turnId);
+    return steps.listSteps(this.context, turnId);
   }
 
-  addDocument(fields: Parameters<Store['addDocument']>[0]): Promise<DocumentMeta> {
+  addDocument(fields: Parameters<DocumentStore['addDocument']>[0]): Promise<DocumentMeta> {
     return documents.addDocument(this.context, fields);
   }
 
@@ -189,16 +187,12 @@ export class KyselyStore implements Store {
     return traces.getTrace(this.context, traceId);
   }
 
-  listTraces(sessionId: string, options: Parameters<Store['listTraces']>[1]): Promise<Page<TraceRow>> {
+  listTraces(sessionId: string, options: Parameters<TraceStore['listTraces']>[1]): Promise<Page<TraceRow>> {
     return traces.listTraces(this.context, sessionId, options);
   }
 
   listSpans(traceId: string): Promise<SpanRow[]> {
     return traces.listSpans(this.context, traceId);
-  }
-
-  setTurnTraceId(turnId: string, traceId: string): Promise<void> {
-    return turns.setTurnTraceId(this.context, turnId, traceId);
   }
 
   addFeedback(row: FeedbackRow): Promise<void> {

@@ -10,7 +10,6 @@ import type {
   ExecutionStepsTable,
   FeedbackTable,
   JsonText,
-  RunsTable,
   SessionsTable,
   SpansTable,
   TracesTable,
@@ -24,7 +23,6 @@ import type {
   EventStream,
   ExecutionMode,
   FeedbackRow,
-  RunRow,
   SessionRow,
   SessionStatus,
   SpanRow,
@@ -100,24 +98,6 @@ export function toTurnRow(row: Selectable<TurnsTable>): TurnRow {
     durationMs: row.duration_ms,
     usage: usageOf(row),
     traceId: row.trace_id,
-  };
-}
-
-export function toRunRow(row: Selectable<RunsTable>): RunRow {
-  return {
-    id: row.id,
-    turnId: row.turn_id,
-    sessionId: row.session_id,
-    parentRunId: row.parent_run_id,
-    depth: row.depth,
-    kind: row.kind as RunRow['kind'],
-    model: row.model,
-    question: row.question,
-    status: row.status as RunRow['status'],
-    terminationReason: row.termination_reason,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-    usage: usageOf(row),
   };
 }
 

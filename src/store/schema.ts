@@ -43,7 +43,7 @@ export interface SessionsTable {
   summarized_through: number;
 }
 
-/** Token and cost columns shared by turns and runs. */
+/** Token and cost columns shared by turns and traces. */
 export interface UsageColumns {
   input_tokens: number;
   output_tokens: number;
@@ -68,21 +68,6 @@ export interface TurnsTable extends UsageColumns {
   finished_at: number | null;
   duration_ms: number | null;
   trace_id: string | null;
-}
-
-export interface RunsTable extends UsageColumns {
-  id: string;
-  turn_id: string;
-  session_id: string;
-  parent_run_id: string | null;
-  depth: number;
-  kind: string;
-  model: string;
-  question: string;
-  status: string;
-  termination_reason: string | null;
-  started_at: number;
-  finished_at: number | null;
 }
 
 export interface ExecutionStepsTable {
@@ -180,7 +165,6 @@ export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
   turns: TurnsTable;
-  runs: RunsTable;
   execution_steps: ExecutionStepsTable;
   documents: DocumentsTable;
   document_texts: DocumentTextsTable;

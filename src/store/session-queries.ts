@@ -4,20 +4,20 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { DuplicateSessionError } from './duplicate-session-error.js';
 import { containsPattern, lowerLike } from './like-pattern.js';
+import type { Page } from './page.js';
 import { toSessionRow } from './rows.js';
 import type { Database } from './schema.js';
 import { decodeSessionCursor, encodeSessionCursor } from './session-cursor.js';
-import {
-  type CoreMemory,
-  DuplicateSessionError,
-  type Identity,
-  type Page,
-  type SessionFilter,
-  type SessionListOptions,
-  type SessionRow,
-  type Store,
-} from './store.js';
+import type {
+  CoreMemory,
+  Identity,
+  SessionFilter,
+  SessionListOptions,
+  SessionRow,
+  SessionStore,
+} from './session-store.js';
 import type { StoreContext } from './store-context.js';
 import { deleteSpansOfSessions } from './trace-queries.js';
 import { isUniqueViolation, type UniqueIndex } from './unique-violation.js';
@@ -159,7 +159,7 @@ export async function countSessions(
 export async function updateSession(
   context: StoreContext,
   id: string,
-  patch: Parameters<Store['updateSession']>[1],
+  patch: Parameters<SessionStore['updateSession']>[1],
 ): Promise<void> {
   const values: Partial<Database['sessions']> = {};
   if (patch.title !== undefined) values.title = patch.title;
@@ -182,7 +182,7 @@ export async function archiveSession(context: StoreContext, id: string, at: numb
 }
 
 /**
- * Turns, runs, steps, documents and their text, events, feedback and traces go with it by ON
+ * Turns, steps, documents and their text, events, feedback and traces go with it by ON
  * DELETE CASCADE; spans, which reference no session, are deleted first through those traces.
  */
 export async function purgeArchivedSessions(context: StoreContext, before: number): Promise<number> {

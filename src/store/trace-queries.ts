@@ -5,10 +5,11 @@
  */
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { decodeListCursor, encodeListCursor } from './list-cursor.js';
+import type { Page } from './page.js';
 import { toSpanRow, toTraceRow, usageColumns } from './rows.js';
 import type { Database } from './schema.js';
-import type { Page, SpanRow, TraceRow } from './store.js';
 import { onRawSqlite, type SqliteHandle, type StoreContext } from './store-context.js';
+import type { SpanRow, TraceRow } from './trace-store.js';
 
 /** Rows per INSERT: 11 parameters a row, well under either dialect's bound-parameter limit. */
 const SPANS_PER_STATEMENT = 500;

@@ -1,9 +1,10 @@
 /** Turns: numbered per session, deduplicated by client_message_id, finished once, found again after a crash. */
 import { sql } from 'kysely';
+import { DuplicateTurnError } from './duplicate-turn-error.js';
 import { toTurnRow, usageColumns, ZERO_USAGE } from './rows.js';
 import { titleFromMessage } from './session-title.js';
-import { DuplicateTurnError, type Store, type TurnRow } from './store.js';
 import type { StoreContext } from './store-context.js';
+import type { TurnRow, TurnStore } from './turn-store.js';
 import { isUniqueViolation, type UniqueIndex } from './unique-violation.js';
 
 const CLIENT_MESSAGE_INDEX: UniqueIndex = {
@@ -14,7 +15,7 @@ const CLIENT_MESSAGE_INDEX: UniqueIndex = {
 
 export async function createTurn(
   context: StoreContext,
-  fields: Parameters<Store['createTurn']>[0],
+  fields: Parameters<TurnStore['createTurn']>[0],
 ): Promise<TurnRow> {
   const title = titleFromMessage(fields.userMessage);
   try {
@@ -115,7 +116,7 @@ export async function countTurns(context: StoreContext, sessionId: string): Prom
 export async function finishTurn(
   context: StoreContext,
   id: string,
-  fields: Parameters<Store['finishTurn']>[1],
+  fields: Parameters<TurnStore['finishTurn']>[1],
 ): Promise<void> {
   await context.db
     .updateTable('turns')
@@ -126,8 +127,7 @@ export async function finishTurn(
       finished_at: fields.finishedAt,
       duration_ms: sql<number>`${fields.finishedAt} - ${eb.ref('started_at')}`,
       ...usageColumns(fields.usage),
-      // Without a trace id, keep one setTurnTraceId may already have recorded.
-      trace_id: fields.traceId ?? eb.ref('trace_id'),
+      trace_id: fields.traceId ?? null,
     }))
     .where('id', '=', id)
     .execute();
@@ -142,9 +142,4 @@ export async function runningTurns(context: StoreContext): Promise<TurnRow[]> {
     .orderBy('id', 'asc')
     .execute();
   return rows.map(toTurnRow);
-}
-
-/** Called once the trace is exported, which is after finishTurn wrote the row. */
-export async function setTurnTraceId(context: StoreContext, turnId: string, traceId: string): Promise<void> {
-  await context.db.updateTable('turns').set({ trace_id: traceId }).where('id', '=', turnId).execute();
 }

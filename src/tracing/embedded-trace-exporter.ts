@@ -9,7 +9,8 @@
 import type { HrTime } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, hrTimeToMicroseconds } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import type { SpanRow, Store, TraceRow, TurnUsage } from '../store/store.js';
+import type { SpanRow, TraceRow, TraceStore } from '../store/trace-store.js';
+import type { TurnUsage } from '../store/turn-store.js';
 import { decodeAttribute, previewOf } from './trace-text.js';
 
 /** Bound on traces whose root has not ended yet (a leak guard; a turn always ends its root). */
@@ -23,7 +24,7 @@ export class EmbeddedTraceExporter implements SpanExporter {
   failed = 0;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<TraceStore, 'writeSpans'>,
     private readonly log: (message: string) => void = () => {},
   ) {}
 

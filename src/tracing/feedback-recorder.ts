@@ -7,7 +7,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FeedbackBody, FeedbackResult } from '../contract/trace-schemas.js';
-import type { Store, TurnRow } from '../store/store.js';
+import type { FeedbackStore } from '../store/feedback-store.js';
+import type { TraceStore } from '../store/trace-store.js';
+import type { TurnRow } from '../store/turn-store.js';
 import { MlflowError } from './mlflow/mlflow-error.js';
 import type { MlflowStatus } from './mlflow/mlflow-status.js';
 
@@ -35,7 +37,8 @@ export class FeedbackError extends Error {
 }
 
 export interface FeedbackRecorderDeps {
-  store: Store;
+  /** Where feedback is kept, and the local traces that name a trace's turn. */
+  store: FeedbackStore & Pick<TraceStore, 'getTrace'>;
   mlflow?: MlflowStatus;
   /** Exports finished spans now: feedback can arrive before the trace reached MLflow. */
   flushTraces?: () => Promise<void>;

@@ -5,7 +5,7 @@
  * wire shape. Ownership is the caller's business: every answer names the trace's session.
  */
 import type { SpanNode, TraceSummary } from '../contract/trace-schemas.js';
-import type { SpanRow, Store, TraceRow } from '../store/store.js';
+import type { SpanRow, TraceRow, TraceStore } from '../store/trace-store.js';
 import { MlflowError } from './mlflow/mlflow-error.js';
 import type { MlflowSpan } from './mlflow/mlflow-span.js';
 import type { MlflowStatus } from './mlflow/mlflow-status.js';
@@ -37,7 +37,7 @@ const HIDDEN_ATTRIBUTES = new Set(['mlflow.spanInputs', 'mlflow.spanOutputs', 'm
 
 export class TraceCatalog {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<TraceStore, 'getTrace' | 'listTraces' | 'listSpans'>,
     private readonly mlflow?: MlflowStatus,
     private readonly log: (message: string) => void = () => {},
   ) {}

@@ -10,7 +10,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import type { ObservabilityConfig } from '../config/read-observability-config.js';
-import type { Store } from '../store/store.js';
+import type { TraceStore } from '../store/trace-store.js';
 import { ensureContextManager, withTracer } from './active-tracer.js';
 import { CountedBatchProcessor, type ExportPipelineStats } from './counted-batch-processor.js';
 import { EmbeddedTraceExporter } from './embedded-trace-exporter.js';
@@ -19,7 +19,8 @@ import type { Redactor } from './span-helpers.js';
 
 export interface TracingOptions {
   config: ObservabilityConfig;
-  store: Store;
+  /** The embedded trace store every span is exported to. */
+  store: Pick<TraceStore, 'writeSpans'>;
   /** The MLflow status, when MLflow export is enabled. */
   mlflow?: MlflowExportGate;
   redactor: Redactor;

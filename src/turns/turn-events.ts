@@ -9,7 +9,7 @@ import type { AgentEvent } from '../agent/agent-events.js';
 import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
 import type { EventKind, ExecutionStep } from '../events/frames.js';
 import type { RlmEvent } from '../rlm/rlm-types.js';
-import type { StepRow, Store } from '../store/store.js';
+import type { StepRow, StepStore } from '../store/step-store.js';
 import { preview } from '../util/text.js';
 import { DEFAULT_TURN_OUTPUT_LIMITS, TurnOutputBudget, type TurnOutputLimits } from './turn-output-budget.js';
 
@@ -30,7 +30,7 @@ export class TurnEventSink {
 
   constructor(
     private readonly emitter: ExecutionEventEmitter,
-    private readonly store: Store,
+    private readonly store: StepStore,
     private readonly ref: SessionRef,
     private readonly turnId: string,
     private readonly log: (message: string) => void,

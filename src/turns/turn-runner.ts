@@ -12,14 +12,12 @@ import { LmError } from '../lm/lm-error.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import { isClientSessionId, isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
 import { SessionError } from '../sessions/session-error.js';
-import {
-  type DocumentMeta,
-  DuplicateTurnError,
-  type Identity,
-  type Store,
-  type TurnRow,
-  type TurnUsage,
-} from '../store/store.js';
+import type { DocumentMeta } from '../store/document-store.js';
+import { DuplicateTurnError } from '../store/duplicate-turn-error.js';
+import type { EventLog } from '../store/event-log.js';
+import type { Identity } from '../store/session-store.js';
+import type { StepStore } from '../store/step-store.js';
+import type { TurnRow, TurnStore, TurnUsage } from '../store/turn-store.js';
 import { withTurnScope } from '../tracing/active-tracer.js';
 import type { ObserverRegistry, TurnRecord } from '../tracing/observer-registry.js';
 import { markError, mlflowTraceId, setJson, setOutputs, withSpan } from '../tracing/span-helpers.js';
@@ -65,7 +63,8 @@ export class TurnRunner {
 
   constructor(
     private readonly deps: {
-      store: Store;
+      /** Turn rows; the steps the event sink writes; the chat log's last seq when a turn starts. */
+      store: TurnStore & StepStore & Pick<EventLog, 'seqRange'>;
       sessions: SessionAccess;
       /** Turns one user may have running at once (USER_MAX_CONCURRENT_TURNS). */
       turnsPerUser: number;

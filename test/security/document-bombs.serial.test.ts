@@ -269,7 +269,7 @@ async function expectNormalDocumentsLoad(server: Server): Promise<void> {
 
 /** The stored text of a document, read back from the store the route wrote it to. */
 async function documentText(server: Server, documentId: string): Promise<string> {
-  const text = await server.harness.server.context.store.getDocumentText(documentId);
+  const text = await server.harness.server.store.getDocumentText(documentId);
   expect(text, `document ${documentId} has no stored text`).toBeDefined();
   return text!;
 }

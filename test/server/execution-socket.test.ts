@@ -283,7 +283,7 @@ describe('/api/v1/ws/execution', () => {
     socket.send({ type: 'message', content: 'hi', session_id: sessionId });
     await socket.untilTerminal();
     const total = socket.events().length;
-    await harness.server.context.store.trimEvents(sessionId, 'chat', 3);
+    await harness.server.store.trimEvents(sessionId, 'chat', 3);
     const late = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`);
     late.send({ type: 'resume', session_id: sessionId, since_seq: 1 });
     await late.untilTerminal();

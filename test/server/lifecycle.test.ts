@@ -65,7 +65,7 @@ describe('server lifecycle', () => {
     socket.send({ type: 'message', content: 'go', session_id: sessionId });
     await socket.until(() => socket.events().some((event) => event.kind === 'tool_result'));
     await waitFor(() => harness.lm.requests.length === 2); // now waiting on the hung call
-    const { store } = harness.server.context;
+    const { store } = harness.server;
     const turnId = socket.events()[0]!.turn_id!;
     const persisted = await store.readEvents(sessionId, 'chat', 0, 1000);
     expect(persisted.map((row) => row.seq)).toEqual(socket.events().map((event) => event.seq));

@@ -12,10 +12,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
+import type { Kysely } from 'kysely';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
+import { type Config, loadConfig } from '../../src/config/config.js';
 import { openStore } from '../../src/store/open-store.js';
+import { createPostgresDatabase } from '../../src/store/postgres-database.js';
+import type { Database } from '../../src/store/schema.js';
+import { createSqliteDatabase } from '../../src/store/sqlite-database.js';
 import type { Store } from '../../src/store/store.js';
 
 export interface StoreHandle {
@@ -26,9 +30,24 @@ export interface StoreHandle {
   countRows(table: string, column: string, value: string): Promise<number>;
 }
 
+/**
+ * A database no store has opened yet: no tables, no migrations. A test brings it to an older
+ * schema with that schema's own migrations, fills it, then opens the store on it.
+ */
+export interface FreshDatabase {
+  /** A plain Kysely connection to it (no migration has run). */
+  db: Kysely<Database>;
+  /** Opens the store on this database (running every pending migration). */
+  openStore(): Promise<Store>;
+  countRows: StoreHandle['countRows'];
+  /** Closes `db`, once however often called (the stores opened are closed by the test). */
+  close(): Promise<void>;
+}
+
 export interface StoreTarget {
   dialect: 'sqlite' | 'postgres';
   open(): Promise<StoreHandle>;
+  fresh(): Promise<FreshDatabase>;
   /** Removes every database this target created so far. */
   cleanup(): Promise<void>;
 }
@@ -37,31 +56,67 @@ const MISSING_POSTGRES =
   'TEST_DATABASE_URL is not set, so the store cannot be tested on Postgres. Start one with ' +
   '`scripts/test-postgres.sh start` and export the URL it prints as TEST_DATABASE_URL.';
 
+/** Where a test's database lives, before any store opens it. */
+interface Placed {
+  config: Config;
+  countRows: StoreHandle['countRows'];
+  connect(): Promise<{ db: Kysely<Database>; close(): Promise<void> }>;
+}
+
+function opened(placed: Placed): Promise<StoreHandle> {
+  return openStore(placed.config).then((store) => ({
+    store,
+    reopen: () => openStore(placed.config),
+    countRows: placed.countRows,
+  }));
+}
+
+async function freshDatabase(placed: Placed): Promise<FreshDatabase> {
+  const { db, close } = await placed.connect();
+  let closing: Promise<void> | undefined;
+  return {
+    db,
+    close: () => (closing ??= close()),
+    openStore: () => openStore(placed.config),
+    countRows: placed.countRows,
+  };
+}
+
 function sqliteTarget(): StoreTarget {
   const directories: string[] = [];
+  const place = (): Placed => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'fleet-store-'));
+    directories.push(dataDir);
+    const path = join(dataDir, 'fleet-rlm.db');
+    return {
+      config: loadConfig({ FLEET_DATA_DIR: dataDir }),
+      async countRows(table, column, value) {
+        const database = new Sqlite(path, { readonly: true });
+        try {
+          const row = database
+            .prepare(`select count(*) as n from "${table}" where "${column}" = ?`)
+            .get(value);
+          return (row as { n: number }).n;
+        } finally {
+          database.close();
+        }
+      },
+      async connect() {
+        const sqlite = createSqliteDatabase(path);
+        return {
+          db: sqlite.db,
+          close: async () => {
+            await sqlite.stopCheckpoints();
+            await sqlite.db.destroy();
+          },
+        };
+      },
+    };
+  };
   return {
     dialect: 'sqlite',
-    async open() {
-      const dataDir = mkdtempSync(join(tmpdir(), 'fleet-store-'));
-      directories.push(dataDir);
-      const config = loadConfig({ FLEET_DATA_DIR: dataDir });
-      const path = join(dataDir, 'fleet-rlm.db');
-      return {
-        store: await openStore(config),
-        reopen: () => openStore(config),
-        async countRows(table, column, value) {
-          const database = new Sqlite(path, { readonly: true });
-          try {
-            const row = database
-              .prepare(`select count(*) as n from "${table}" where "${column}" = ?`)
-              .get(value);
-            return (row as { n: number }).n;
-          } finally {
-            database.close();
-          }
-        },
-      };
-    },
+    open: () => opened(place()),
+    fresh: () => freshDatabase(place()),
     async cleanup() {
       for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
     },
@@ -88,29 +143,33 @@ function postgresTarget(baseUrl: string): StoreTarget {
     }
     return current;
   };
+  const place = async (): Promise<Placed> => {
+    const target = await useDatabase();
+    const { database, client } = target;
+    const schema = `test_${++target.schemas}`;
+    await client.query(`create schema "${schema}"`);
+    const url = new URL(baseUrl);
+    url.pathname = `/${database}`;
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    return {
+      config: loadConfig({ DATABASE_URL: url.toString(), FLEET_DATA_DIR: tmpdir() }),
+      async countRows(table, column, value) {
+        const result = await client.query<{ n: number }>(
+          `select count(*)::int as n from "${schema}"."${table}" where "${column}" = $1`,
+          [value],
+        );
+        return result.rows[0]!.n;
+      },
+      async connect() {
+        const db = await createPostgresDatabase(url.toString());
+        return { db, close: () => db.destroy() };
+      },
+    };
+  };
   return {
     dialect: 'postgres',
-    async open() {
-      const target = await useDatabase();
-      const { database, client } = target;
-      const schema = `test_${++target.schemas}`;
-      await client.query(`create schema "${schema}"`);
-      const url = new URL(baseUrl);
-      url.pathname = `/${database}`;
-      url.searchParams.set('options', `-c search_path=${schema}`);
-      const config = loadConfig({ DATABASE_URL: url.toString(), FLEET_DATA_DIR: tmpdir() });
-      return {
-        store: await openStore(config),
-        reopen: () => openStore(config),
-        async countRows(table, column, value) {
-          const result = await client.query<{ n: number }>(
-            `select count(*)::int as n from "${schema}"."${table}" where "${column}" = $1`,
-            [value],
-          );
-          return result.rows[0]!.n;
-        },
-      };
-    },
+    open: async () => opened(await place()),
+    fresh: async () => freshDatabase(await place()),
     async cleanup() {
       if (!current) return;
       const { admin, client, database } = current;
@@ -127,6 +186,7 @@ function missingPostgresTarget(): StoreTarget {
   return {
     dialect: 'postgres',
     open: () => Promise.reject(new Error(MISSING_POSTGRES)),
+    fresh: () => Promise.reject(new Error(MISSING_POSTGRES)),
     cleanup: async () => {},
   };
 }
@@ -141,11 +201,16 @@ function storeTargets(): StoreTarget[] {
 }
 
 /**
- * Runs `body` once per dialect; `handle()` is a fresh store for the current test, closed after it.
+ * Runs `body` once per dialect; `handle()` is a fresh store for the current test, closed after it;
+ * `freshDatabase()` is another, empty database of the same dialect (the test closes it).
  */
 export function describeEachStore(
   title: string,
-  body: (context: { dialect: StoreTarget['dialect']; handle: () => StoreHandle }) => void,
+  body: (context: {
+    dialect: StoreTarget['dialect'];
+    handle: () => StoreHandle;
+    freshDatabase: () => Promise<FreshDatabase>;
+  }) => void,
 ): void {
   describe.each(storeTargets())(`${title} [$dialect]`, (target) => {
     let current: StoreHandle | undefined;
@@ -159,6 +224,7 @@ export function describeEachStore(
     afterAll(() => target.cleanup());
     body({
       dialect: target.dialect,
+      freshDatabase: () => target.fresh(),
       handle: () => {
         if (!current) throw new Error('no store is open outside a test');
         return current;

@@ -5,7 +5,7 @@ import { InvalidCursorError } from '../../src/store/list-cursor.js';
 import { storeMigrations } from '../../src/store/migrations/migrate.js';
 import type { Database } from '../../src/store/schema.js';
 import type { SpanRow, Store, TraceRow } from '../../src/store/store.js';
-import { newSpanId, newTraceId, sessionWithTurn, span, trace } from './fixtures.js';
+import { addTurn, newSpanId, newTraceId, sessionWithTurn, span, trace } from './fixtures.js';
 import { describeEachStore } from './store-targets.js';
 
 const usage = { inputTokens: 1200, outputTokens: 345, totalTokens: 1545, costUsd: 0.012345 };
@@ -219,25 +219,22 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
     expect(JSON.stringify(read)).toBe(JSON.stringify(written));
   });
 
-  it('records a turn’s trace id, and finishTurn keeps it unless given another', async () => {
+  it('records a turn’s trace id when it finishes, and none when it has no trace', async () => {
     const { store } = handle();
-    const { turn } = await sessionWithTurn(store);
+    const { session, turn } = await sessionWithTurn(store);
     const traceId = newTraceId();
-    await store.setTurnTraceId(turn.id, traceId);
-    expect((await store.getTurn(turn.id))?.traceId).toBe(traceId);
-
     await store.finishTurn(turn.id, {
       status: 'completed',
       assistantMessage: '42',
       finishedAt: turn.startedAt + 5,
       usage,
+      traceId,
     });
-    expect(await store.getTurn(turn.id)).toMatchObject({ status: 'completed', traceId });
-    const later = newTraceId();
-    await store.setTurnTraceId(turn.id, later);
-    expect((await store.getTurn(turn.id))?.traceId).toBe(later);
-    await store.setTurnTraceId('no-such-turn', later);
-    expect(await store.getTurn('no-such-turn')).toBeUndefined();
+    expect(await store.getTurn(turn.id)).toMatchObject({ status: 'completed', traceId, usage });
+    // Untraced (TRACING_ENABLED=false), or closed after a crash: no trace id.
+    const untraced = await addTurn(store, session.id, { workspaceId: turn.workspaceId, userId: turn.userId });
+    await store.finishTurn(untraced.id, { status: 'error', error: 'server_restarted', finishedAt: 9, usage });
+    expect((await store.getTurn(untraced.id))?.traceId).toBeNull();
   });
 
   it('adds the trace tables to a database made before them, once', async () => {
@@ -268,8 +265,9 @@ describeEachStore('store traces and spans', ({ handle, dialect }) => {
             (target as unknown as KyselyStore).db,
           )
         ).rows.map((row) => row.name);
-      expect(await applied(upgraded)).toEqual(['0001-initial', '0002-traces']);
-      expect(await applied(again)).toEqual(['0001-initial', '0002-traces']);
+      const all = Object.keys(storeMigrations(dialect));
+      expect(await applied(upgraded)).toEqual(all);
+      expect(await applied(again)).toEqual(all);
       expect(await hasTable(db, 'traces')).toBe(true);
       expect(await hasTable(db, 'spans')).toBe(true);
       expect(await upgraded.getSession(session.id)).toEqual(await store.getSession(session.id));

@@ -6,7 +6,7 @@ import { describeEachStore } from './store-targets.js';
 
 const usage = { inputTokens: 1200, outputTokens: 345, totalTokens: 1545, costUsd: 0.012345 };
 
-describeEachStore('store turns, runs, steps and feedback', ({ handle }) => {
+describeEachStore('store turns, steps and feedback', ({ handle }) => {
   it('numbers turns 1, 2, 3 per session and bumps the session', async () => {
     const { store } = handle();
     const identity = newIdentity();
@@ -157,66 +157,6 @@ describeEachStore('store turns, runs, steps and feedback', ({ handle }) => {
     expect((await store.listTurns(session.id))[4]?.userMessage).toBe('m4');
   });
 
-  it('records runs and finishes them', async () => {
-    const { store } = handle();
-    const { session, turn } = await sessionWithTurn(store);
-    const base = { turnId: turn.id, sessionId: session.id, model: 'openai/gpt-4.1-mini' };
-    await store.createRun({
-      ...base,
-      id: 'child',
-      parentRunId: 'root',
-      depth: 1,
-      kind: 'rlm',
-      question: 'sub',
-      startedAt: 20,
-    });
-    await store.createRun({
-      ...base,
-      id: 'root',
-      parentRunId: null,
-      depth: 0,
-      kind: 'agent',
-      question: 'q',
-      startedAt: 10,
-    });
-    await store.finishRun('child', {
-      status: 'partial',
-      terminationReason: 'max_iterations',
-      finishedAt: 30,
-      usage,
-    });
-    const runs = await store.listRuns(turn.id);
-    expect(runs).toEqual([
-      {
-        ...base,
-        id: 'root',
-        parentRunId: null,
-        depth: 0,
-        kind: 'agent',
-        question: 'q',
-        status: 'running',
-        terminationReason: null,
-        startedAt: 10,
-        finishedAt: null,
-        usage: { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 },
-      },
-      {
-        ...base,
-        id: 'child',
-        parentRunId: 'root',
-        depth: 1,
-        kind: 'rlm',
-        question: 'sub',
-        status: 'partial',
-        terminationReason: 'max_iterations',
-        startedAt: 20,
-        finishedAt: 30,
-        usage,
-      },
-    ]);
-    expect(await store.listRuns('other-turn')).toEqual([]);
-  });
-
   it('appends steps in batches, keeps their order and JSON payloads', async () => {
     const { store } = handle();
     const { turn } = await sessionWithTurn(store);
@@ -246,6 +186,15 @@ describeEachStore('store turns, runs, steps and feedback', ({ handle }) => {
     expect(listed.map((row) => row.id)).toEqual([...first, ...second].map((row) => row.id));
     expect(listed[1201]).toEqual({ ...second[1199], output: undefined });
     expect(await store.listSteps('other')).toEqual([]);
+  });
+
+  it('lists a turn’s steps in the order appendSteps was called, even when the writes overlap', async () => {
+    const { store } = handle();
+    const { turn } = await sessionWithTurn(store);
+    // As the turn's event sink writes them: one step per call, none awaited before the next.
+    const steps = Array.from({ length: 300 }, (_, index) => step(turn, 'r', { label: `step ${index}` }));
+    await Promise.all(steps.map((row) => store.appendSteps([row])));
+    expect((await store.listSteps(turn.id)).map((row) => row.label)).toEqual(steps.map((row) => row.label));
   });
 
   it('writes a batch of steps all or nothing', async () => {

@@ -7,7 +7,7 @@ import type { PosthogStatus } from '../../analytics/posthog-observer.js';
 import type { Config } from '../../config/config.js';
 import type { LmClient } from '../../lm/lm-client.js';
 import type { SandboxPoolStats } from '../../sandbox/sandbox-pool.js';
-import type { Store } from '../../store/store.js';
+import type { StoreLifecycle } from '../../store/store.js';
 import type { DaytonaSettings } from './daytona-settings.js';
 
 export type StartupStatus = 'pending' | 'ready' | 'degraded' | 'disabled';
@@ -25,7 +25,7 @@ export interface RuntimeSources {
   config(): Config;
   /** The model client in force now. */
   lm(): Pick<LmClient, 'generate' | 'resolve'>;
-  store: Pick<Store, 'ping' | 'dialect'>;
+  store: Pick<StoreLifecycle, 'ping' | 'dialect'>;
   sandboxStats(): Pick<SandboxPoolStats, 'idle' | 'live' | 'cap' | 'waiting'>;
   mlflowStatus(): MlflowStatus;
   posthogStatus(): PosthogStatus;

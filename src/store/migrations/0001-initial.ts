@@ -1,7 +1,8 @@
 /**
- * The first schema: every table of `schema.ts` with the indexes the store's queries use.
- * Rows a session owns hang off it with ON DELETE CASCADE (directly, or through its turns or
- * documents), so purging a session is one DELETE and no table can keep an orphan.
+ * The first schema: every table of `schema.ts` as it was then (0003 dropped `runs`) with the
+ * indexes the store's queries use. Rows a session owns hang off it with ON DELETE CASCADE
+ * (directly, or through its turns or documents), so purging a session is one DELETE and no table
+ * can keep an orphan.
  */
 import { type CreateTableBuilder, type Kysely, type Migration, sql } from 'kysely';
 import type { StoreDialect } from '../schema.js';

@@ -7,12 +7,14 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import type { Database, StoreDialect } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { tracesMigration } from './0002-traces.js';
+import { dropRunsMigration } from './0003-drop-runs.js';
 
 /** Every migration by name; names sort in the order they must run. */
 export function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
   return {
     '0001-initial': initialMigration(dialect),
     '0002-traces': tracesMigration(),
+    '0003-drop-runs': dropRunsMigration(),
   };
 }
 
