@@ -10,9 +10,7 @@ import type { ExecutionEventEmitter, SessionRef } from '../events/execution-even
 import type { ErrorCode, MessageFrame } from '../events/frames.js';
 import { LmError } from '../lm/lm-error.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
-import { isClientSessionId, isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
-import { SessionError } from '../sessions/session-error.js';
-import type { DocumentMeta } from '../store/document-store.js';
+import { isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
 import { DuplicateTurnError } from '../store/duplicate-turn-error.js';
 import type { EventLog } from '../store/event-log.js';
 import type { Identity } from '../store/session-store.js';
@@ -23,6 +21,7 @@ import type { ObserverRegistry, TurnRecord } from '../tracing/observer-registry.
 import { markError, mlflowTraceId, setJson, setOutputs, withSpan } from '../tracing/span-helpers.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { errorMessage, preview } from '../util/text.js';
+import { activateMessageDocuments, createMessageSession, openNamedSession } from './message-session.js';
 import { TurnError } from './turn-error.js';
 import { newTurnId, TurnEventSink } from './turn-events.js';
 import type { TurnOutputLimits } from './turn-output-budget.js';
@@ -91,7 +90,9 @@ export class TurnRunner {
 
   async submit(identity: Identity, frame: MessageFrame): Promise<SubmitResult> {
     const { store } = this.deps;
-    const existingSession = frame.session_id ? await this.openNamed(identity, frame.session_id) : undefined;
+    const existingSession = frame.session_id
+      ? await openNamedSession(this.deps.sessions, identity, frame.session_id)
+      : undefined;
     if (existingSession && frame.client_message_id) {
       const existing = await store.findTurnByClientMessageId(existingSession.id, frame.client_message_id);
       if (existing) return this.attach(existingSession, existing);
@@ -123,11 +124,10 @@ export class TurnRunner {
       );
     }
     if (existingSession && frame.documents?.length)
-      await this.activateDocuments(existingSession, frame.documents);
+      await activateMessageDocuments(existingSession, frame.documents);
     // An unknown session_id that got this far is a new session's id the client chose.
     const session =
-      existingSession ??
-      (await this.deps.sessions.create(identity, frame.session_id ? { id: frame.session_id } : {}));
+      existingSession ?? (await createMessageSession(this.deps.sessions, identity, frame.session_id));
     // Two first messages racing for one new id both land here with the one session: the
     // reservation keeps its turns one at a time, as for an existing session.
     if (!existingSession && (this.running.has(session.id) || this.starting.has(session.id))) {
@@ -391,21 +391,6 @@ export class TurnRunner {
     await Promise.all([completed, terminalFrame]);
   }
 
-  /**
-   * The session a message names. An unknown id that is a well-formed UUID is the client choosing
-   * the id of a new session (the original Workbench does): undefined here, created once every
-   * refusal has been checked. Anything else unknown is `session_not_found`.
-   */
-  private async openNamed(identity: Identity, sessionId: string): Promise<OwnedSession | undefined> {
-    try {
-      return await this.deps.sessions.open(identity, sessionId, { active: true });
-    } catch (error) {
-      const unknown = SessionError.isInstance(error) && error.code === 'session_not_found';
-      if (unknown && isClientSessionId(sessionId)) return undefined;
-      throw error;
-    }
-  }
-
   private attach(session: OwnedSession, turn: TurnRow): SubmitResult {
     return { turn, session, attached: true, sinceSeq: this.startSeqs.get(turn.id) ?? 0 };
   }
@@ -423,18 +408,6 @@ export class TurnRunner {
         { limit, running },
       );
     }
-  }
-
-  /** The newest of the given documents becomes the active one; all must be the session's. */
-  private async activateDocuments(session: OwnedSession, ids: string[]): Promise<void> {
-    let newest: DocumentMeta | undefined;
-    for (const id of ids) {
-      const document = await session.documents.get(id).catch(() => {
-        throw new TurnError('invalid_frame', `document ${id} is not in session ${session.id}`);
-      });
-      if (!newest || document.createdAt >= newest.createdAt) newest = document;
-    }
-    if (newest) await session.documents.activate(newest);
   }
 }
 
