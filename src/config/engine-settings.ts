@@ -262,6 +262,13 @@ export const eventsSettings = section('Events', {
     default: 4 * MB,
     doc: 'characters of `sandbox_output` text one turn streams and keeps; past it, one notice frame and no more',
   }),
+  /** How long the events socket waits for a session that does not exist yet (a client-chosen id). */
+  sessionWaitMs: setting({
+    env: 'EVENTS_SESSION_WAIT',
+    value: seconds(),
+    default: 60_000,
+    doc: 'seconds the events socket waits for a session not created yet (a client-chosen id, as the original Workbench sends)',
+  }),
 });
 
 /** Per-user limits, so one person (or one stolen token) cannot take the whole server. */

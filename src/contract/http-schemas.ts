@@ -2,6 +2,8 @@
  * The HTTP wire contract as zod schemas (snake_case, like fleet-rlm (Python)'s API): request
  * bodies and queries, response shapes, and the one error body. The server validates and
  * serializes through these, /openapi.json is generated from them, and clients parse with them.
+ * Where the original's clients send or read other names (`search`, `offset`, `total`,
+ * `turn_index`, `detail`, …) those are accepted and answered beside ours, never instead.
  */
 import { z } from 'zod';
 import { type ExecutionStep, executionStep } from '../events/frames.js';
@@ -11,6 +13,8 @@ import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
 export const errorBody = z.object({
   code: z.string(),
   message: z.string(),
+  /** The message again, where fleet-rlm (Python)'s clients read it (FastAPI's `{detail}`). */
+  detail: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
   request_id: z.string().optional(),
 });
@@ -33,7 +37,11 @@ export const sessionSchema = z.object({
   archived_at: z.string().nullable(),
   active_document_id: z.string().nullable(),
   running_turn_id: z.string().nullable(),
+  /** The planner model answering the session's turns now; null when none is configured. */
+  model_name: z.string().nullable(),
 });
+
+export const sessionDetailSchema = sessionSchema.extend({ turn_count: z.number().int() });
 
 export const turnSchema = z.object({
   id: z.string(),
@@ -50,6 +58,10 @@ export const turnSchema = z.object({
   duration_ms: z.number().nullable(),
   usage: usageSchema,
   trace_id: z.string().nullable(),
+  /** `index` under fleet-rlm (Python)'s name. */
+  turn_index: z.number().int(),
+  /** `started_at` under fleet-rlm (Python)'s name. */
+  created_at: z.string(),
 });
 
 export const documentSchema = z.object({
@@ -65,25 +77,57 @@ export const documentSchema = z.object({
   active: z.boolean(),
 });
 
-export const sessionPage = z.object({ items: z.array(sessionSchema), next_cursor: z.string().nullable() });
-export const turnList = z.object({ items: z.array(turnSchema) });
+/** Offset-paging totals, as fleet-rlm (Python)'s lists answer them. */
+const offsetPage = {
+  /** Items over all pages. */
+  total: z.number().int(),
+  /** The offset asked for (0 when paging by cursor). */
+  offset: z.number().int(),
+  limit: z.number().int(),
+  /** Another page follows this one. */
+  has_more: z.boolean(),
+};
+
+export const sessionPage = z.object({
+  items: z.array(sessionSchema),
+  next_cursor: z.string().nullable(),
+  ...offsetPage,
+});
+export const turnList = z.object({ items: z.array(turnSchema), ...offsetPage });
 export const documentList = z.object({ items: z.array(documentSchema) });
 
 export const createSessionBody = z.object({ title: z.string().max(200).optional() }).optional();
 
-export const listSessionsQuery = z.object({
-  query: z.string().max(200).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().optional(),
-  include_archived: z
-    .enum(['true', 'false'])
-    .optional()
-    .transform((value) => value === 'true'),
-});
+export const listSessionsQuery = z
+  .object({
+    query: z.string().max(200).optional(),
+    /** fleet-rlm (Python)'s name for `query`. */
+    search: z.string().max(200).optional(),
+    /** Only sessions of this status (then `include_archived` does not matter). */
+    status: z.enum(['active', 'archived']).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().optional(),
+    /** Skip this many (fleet-rlm (Python)'s paging; `cursor` is stable while sessions change). */
+    offset: z.coerce.number().int().min(0).optional(),
+    include_archived: z
+      .enum(['true', 'false'])
+      .optional()
+      .transform((value) => value === 'true'),
+  })
+  .refine((query) => !(query.cursor && query.offset), {
+    message: 'page by cursor or by offset, not both: drop one of them',
+    path: ['offset'],
+  })
+  .refine((query) => !(query.query && query.search && query.query !== query.search), {
+    message: 'query and search are the same filter: give one of them',
+    path: ['search'],
+  });
 
 export const listTurnsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   after_index: z.coerce.number().int().min(0).optional(),
+  /** Skip this many (after `after_index`, when both are given). */
+  offset: z.coerce.number().int().min(0).optional(),
 });
 
 export const sessionParams = z.object({ id: z.string().min(1) });
@@ -109,7 +153,11 @@ export const meSchema = z.object({
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
-export function toSession(row: SessionRow, runningTurnId: string | null): z.infer<typeof sessionSchema> {
+export function toSession(
+  row: SessionRow,
+  runningTurnId: string | null,
+  modelName: string | null,
+): z.infer<typeof sessionSchema> {
   return {
     id: row.id,
     title: row.title,
@@ -121,6 +169,7 @@ export function toSession(row: SessionRow, runningTurnId: string | null): z.infe
     archived_at: isoOrNull(row.archivedAt),
     active_document_id: row.activeDocumentId,
     running_turn_id: runningTurnId,
+    model_name: modelName,
   };
 }
 
@@ -145,6 +194,8 @@ export function toTurn(row: TurnRow): z.infer<typeof turnSchema> {
       cost_usd: row.usage.costUsd,
     },
     trace_id: row.traceId,
+    turn_index: row.index,
+    created_at: iso(row.startedAt),
   };
 }
 

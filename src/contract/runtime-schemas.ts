@@ -1,8 +1,8 @@
 /**
  * The runtime diagnostics wire contract (`/api/v1/runtime/*`), in fleet-rlm (Python)'s shapes:
  * the status a settings UI shows, the connectivity-test envelope, and the settings snapshot and
- * patch. Fields beyond the original (`database`, `sandbox`, `posthog`, `daytona.checks`) are
- * additions, never renames.
+ * patch. Fields beyond the original (`database`, `sandbox`, `posthog`, `daytona.checks`,
+ * `daytona.applicable`) are additions, never renames.
  */
 import { z } from 'zod';
 
@@ -53,10 +53,15 @@ export const runtimeStatus = z.object({
     api_url_set: z.boolean(),
     target_set: z.boolean(),
     legacy_api_base_url_ok: z.boolean(),
-    configured: z.boolean(),
+    /** Null when Daytona does not run the sandboxes: neither configured nor a failure. */
+    configured: z.boolean().nullable(),
+    /** Daytona is the sandbox provider, so its credentials matter. */
+    applicable: z.boolean(),
     checks: z.array(preflightCheck),
+    /** Empty when not applicable. */
     guidance: z.array(z.string()),
   }),
+  /** `daytona` is null when Daytona is not the sandbox provider, whatever a test said. */
   tests: z.object({ lm: connectivityTest.nullable(), daytona: connectivityTest.nullable() }),
   /** Concrete fix-it lines, most important first. */
   guidance: z.array(z.string()),

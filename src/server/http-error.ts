@@ -1,5 +1,6 @@
 /**
- * The one error body every route answers with — `{code, message, details?, request_id}` — and
+ * The one error body every route answers with — `{code, message, detail, details?, request_id}`,
+ * `detail` repeating the message for fleet-rlm (Python)'s clients, which read FastAPI's — and
  * the mapping from each layer's typed errors to an HTTP status. Lower layers never pick statuses.
  * Messages and details pass the secret redactor on the way out: they quote what lower layers
  * and remote services said.
@@ -145,9 +146,11 @@ export function sendError(
   const mapped = mapError(error);
   if (mapped.status >= 500) request.log.error({ err: error }, 'request failed');
   if (AuthError.isInstance(error)) reply.header('www-authenticate', error.wwwAuthenticate);
+  const message = redactor.text(mapped.message);
   return reply.status(mapped.status).send({
     code: mapped.code,
-    message: redactor.text(mapped.message),
+    message,
+    detail: message,
     ...(mapped.details ? { details: redactor.value(mapped.details) } : {}),
     request_id: request.id,
   });

@@ -65,8 +65,12 @@ export class OwnedSession {
   }
 
   /** Oldest first. */
-  turns(options?: { limit?: number; afterIndex?: number }): Promise<TurnRow[]> {
+  turns(options?: { limit?: number; afterIndex?: number; offset?: number }): Promise<TurnRow[]> {
     return this.deps.store.listTurns(this.id, options);
+  }
+
+  countTurns(): Promise<number> {
+    return this.deps.store.countTurns(this.id);
   }
 
   /**

@@ -19,6 +19,8 @@ import type {
   FeedbackRow,
   Identity,
   Page,
+  SessionFilter,
+  SessionListOptions,
   SessionRow,
   SessionStore,
   SpanRow,
@@ -70,7 +72,7 @@ export class KyselyStore implements Store {
     return sessions.ensureIdentity(this.context, identity);
   }
 
-  createSession(identity: Identity, fields?: { title?: string }): Promise<SessionRow> {
+  createSession(identity: Identity, fields?: { title?: string; id?: string }): Promise<SessionRow> {
     return sessions.createSession(this.context, identity, fields);
   }
 
@@ -78,11 +80,12 @@ export class KyselyStore implements Store {
     return sessions.getSession(this.context, id);
   }
 
-  listSessions(
-    identity: Identity,
-    options: Parameters<SessionStore['listSessions']>[1],
-  ): Promise<Page<SessionRow>> {
+  listSessions(identity: Identity, options: SessionListOptions): Promise<Page<SessionRow>> {
     return sessions.listSessions(this.context, identity, options);
+  }
+
+  countSessions(identity: Identity, filter: SessionFilter): Promise<number> {
+    return sessions.countSessions(this.context, identity, filter);
   }
 
   updateSession(id: string, patch: Parameters<SessionStore['updateSession']>[1]): Promise<void> {
@@ -109,8 +112,12 @@ export class KyselyStore implements Store {
     return turns.findTurnByClientMessageId(this.context, sessionId, clientMessageId);
   }
 
-  listTurns(sessionId: string, options?: { limit?: number; afterIndex?: number }): Promise<TurnRow[]> {
+  listTurns(sessionId: string, options?: Parameters<TurnStore['listTurns']>[1]): Promise<TurnRow[]> {
     return turns.listTurns(this.context, sessionId, options);
+  }
+
+  countTurns(sessionId: string): Promise<number> {
+    return turns.countTurns(this.context, sessionId);
   }
 
   finishTurn(id: string, fields: Parameters<TurnStore['finishTurn']>[1]): Promise<void> {

@@ -1,16 +1,31 @@
-/** Identities and sessions: create, read, list with search and keyset pages, update, archive, purge. */
+/**
+ * Identities and sessions: create (under a random or a given id), read, list with search and
+ * keyset or offset pages, count, update, archive, purge.
+ */
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { DuplicateSessionError } from './duplicate-session-error.js';
 import { containsPattern, lowerLike } from './like-pattern.js';
 import type { Page } from './page.js';
 import { toSessionRow } from './rows.js';
 import type { Database } from './schema.js';
 import { decodeSessionCursor, encodeSessionCursor } from './session-cursor.js';
-import type { CoreMemory, Identity, SessionRow, SessionStore } from './session-store.js';
+import type {
+  CoreMemory,
+  Identity,
+  SessionFilter,
+  SessionListOptions,
+  SessionRow,
+  SessionStore,
+} from './session-store.js';
 import type { StoreContext } from './store-context.js';
 import { deleteSpansOfSessions } from './trace-queries.js';
+import { isUniqueViolation, type UniqueIndex } from './unique-violation.js';
 
 const EMPTY_CORE_MEMORY: CoreMemory = { persona: '', human: '', scratchpad: '' };
+
+/** Postgres names a primary key `<table>_pkey`. */
+const SESSION_ID_INDEX: UniqueIndex = { name: 'sessions_pkey', table: 'sessions', columns: ['id'] };
 
 async function insertIdentity(db: Kysely<Database>, identity: Identity, now: number): Promise<void> {
   await db
@@ -32,11 +47,11 @@ export async function ensureIdentity(context: StoreContext, identity: Identity):
 export async function createSession(
   context: StoreContext,
   identity: Identity,
-  fields: { title?: string } = {},
+  fields: { title?: string; id?: string } = {},
 ): Promise<SessionRow> {
   const now = Date.now();
   const row = {
-    id: randomUUID(),
+    id: fields.id ?? randomUUID(),
     workspace_id: identity.workspaceId,
     user_id: identity.userId,
     title: fields.title ?? '',
@@ -49,11 +64,18 @@ export async function createSession(
     history_summary: '',
     summarized_through: 0,
   };
-  await context.db.transaction().execute(async (trx) => {
-    // Sessions reference their user, so the identity is made sure of first.
-    await insertIdentity(trx, identity, now);
-    await trx.insertInto('sessions').values(row).execute();
-  });
+  try {
+    await context.db.transaction().execute(async (trx) => {
+      // Sessions reference their user, so the identity is made sure of first.
+      await insertIdentity(trx, identity, now);
+      await trx.insertInto('sessions').values(row).execute();
+    });
+  } catch (error) {
+    // Only a chosen id can collide: the primary key decides who got it first.
+    if (fields.id !== undefined && isUniqueViolation(error, SESSION_ID_INDEX))
+      throw new DuplicateSessionError(fields.id);
+    throw error;
+  }
   return toSessionRow(row);
 }
 
@@ -62,22 +84,16 @@ export async function getSession(context: StoreContext, id: string): Promise<Ses
   return row && toSessionRow(row);
 }
 
-export async function listSessions(
-  context: StoreContext,
-  identity: Identity,
-  options: Parameters<SessionStore['listSessions']>[1],
-): Promise<Page<SessionRow>> {
-  if (!Number.isInteger(options.limit) || options.limit < 1) {
-    throw new RangeError(`listSessions limit must be a positive integer; got ${options.limit}`);
-  }
+/** The identity's sessions that `filter` keeps, as a query both the list and the count build on. */
+function filteredSessions(context: StoreContext, identity: Identity, filter: SessionFilter) {
   let query = context.db
     .selectFrom('sessions')
-    .selectAll('sessions')
     .where('sessions.workspace_id', '=', identity.workspaceId)
     .where('sessions.user_id', '=', identity.userId);
-  if (!options.includeArchived) query = query.where('sessions.status', '=', 'active');
-  if (options.query) {
-    const pattern = containsPattern(options.query);
+  if (filter.status) query = query.where('sessions.status', '=', filter.status);
+  else if (!filter.includeArchived) query = query.where('sessions.status', '=', 'active');
+  if (filter.query) {
+    const pattern = containsPattern(filter.query);
     query = query.where((eb) =>
       eb.or([
         lowerLike(eb.ref('sessions.title'), pattern),
@@ -91,6 +107,18 @@ export async function listSessions(
       ]),
     );
   }
+  return query;
+}
+
+export async function listSessions(
+  context: StoreContext,
+  identity: Identity,
+  options: SessionListOptions,
+): Promise<Page<SessionRow>> {
+  if (!Number.isInteger(options.limit) || options.limit < 1) {
+    throw new RangeError(`listSessions limit must be a positive integer; got ${options.limit}`);
+  }
+  let query = filteredSessions(context, identity, options).selectAll('sessions');
   if (options.cursor) {
     const after = decodeSessionCursor(options.cursor);
     query = query.where((eb) =>
@@ -100,6 +128,7 @@ export async function listSessions(
       ]),
     );
   }
+  if (options.offset) query = query.offset(options.offset);
   // One row more than asked tells whether another page exists.
   const rows = await query
     .orderBy('sessions.updated_at', 'desc')
@@ -113,6 +142,17 @@ export async function listSessions(
       ? encodeSessionCursor({ updatedAt: last.updatedAt, id: last.id })
       : null;
   return { items, nextCursor };
+}
+
+export async function countSessions(
+  context: StoreContext,
+  identity: Identity,
+  filter: SessionFilter,
+): Promise<number> {
+  const row = await filteredSessions(context, identity, filter)
+    .select((eb) => eb.fn.countAll().as('count'))
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 /** Changes only what the patch names; does not touch updatedAt (that follows conversation activity). */

@@ -33,15 +33,32 @@ export interface SessionRow extends Identity {
   summarizedThrough: number;
 }
 
+/** Which of an identity's sessions a list or count covers. */
+export interface SessionFilter {
+  query?: string;
+  status?: SessionStatus;
+  includeArchived?: boolean;
+}
+
+export interface SessionListOptions extends SessionFilter {
+  limit: number;
+  cursor?: string;
+  offset?: number;
+}
+
 export interface SessionStore {
   ensureIdentity(identity: Identity): Promise<void>;
-  createSession(identity: Identity, fields?: { title?: string }): Promise<SessionRow>;
+  /** A random id unless `id` is given; an id that exists already throws DuplicateSessionError. */
+  createSession(identity: Identity, fields?: { title?: string; id?: string }): Promise<SessionRow>;
   getSession(id: string): Promise<SessionRow | undefined>;
-  /** Newest first; `query` matches the title or any user message (case-insensitive substring). */
-  listSessions(
-    identity: Identity,
-    options: { query?: string; limit: number; cursor?: string; includeArchived?: boolean },
-  ): Promise<Page<SessionRow>>;
+  /**
+   * Newest first; `query` matches the title or any user message (case-insensitive substring).
+   * `status` keeps one status only (it overrides `includeArchived`); `offset` skips that many
+   * (for clients that page by offset; `cursor` is the stable way).
+   */
+  listSessions(identity: Identity, options: SessionListOptions): Promise<Page<SessionRow>>;
+  /** How many sessions `listSessions` would list over all its pages. */
+  countSessions(identity: Identity, filter: SessionFilter): Promise<number>;
   updateSession(
     id: string,
     patch: Partial<

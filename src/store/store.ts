@@ -17,11 +17,20 @@ import type { TraceStore } from './trace-store.js';
 import type { TurnStore } from './turn-store.js';
 
 export type { DocumentMeta, DocumentStore } from './document-store.js';
+export { DuplicateSessionError } from './duplicate-session-error.js';
 export { DuplicateTurnError } from './duplicate-turn-error.js';
 export type { EventLog, EventRow, EventStream } from './event-log.js';
 export type { FeedbackRow, FeedbackStore } from './feedback-store.js';
 export type { Page } from './page.js';
-export type { CoreMemory, Identity, SessionRow, SessionStatus, SessionStore } from './session-store.js';
+export type {
+  CoreMemory,
+  Identity,
+  SessionFilter,
+  SessionListOptions,
+  SessionRow,
+  SessionStatus,
+  SessionStore,
+} from './session-store.js';
 export type { StepRow, StepStore, StepType } from './step-store.js';
 export type { SpanRow, TraceRow, TraceStore } from './trace-store.js';
 export type { ExecutionMode, TurnRow, TurnStatus, TurnStore, TurnUsage } from './turn-store.js';

@@ -92,13 +92,25 @@ export async function findTurnByClientMessageId(
 export async function listTurns(
   context: StoreContext,
   sessionId: string,
-  options: { limit?: number; afterIndex?: number } = {},
+  options: { limit?: number; afterIndex?: number; offset?: number } = {},
 ): Promise<TurnRow[]> {
   let query = context.db.selectFrom('turns').selectAll().where('session_id', '=', sessionId);
   if (options.afterIndex !== undefined) query = query.where('turn_index', '>', options.afterIndex);
-  if (options.limit !== undefined) query = query.limit(options.limit);
+  // SQLite takes OFFSET only after a LIMIT.
+  const limit = options.limit ?? (options.offset ? Number.MAX_SAFE_INTEGER : undefined);
+  if (limit !== undefined) query = query.limit(limit);
+  if (options.offset) query = query.offset(options.offset);
   const rows = await query.orderBy('turn_index', 'asc').execute();
   return rows.map(toTurnRow);
+}
+
+export async function countTurns(context: StoreContext, sessionId: string): Promise<number> {
+  const row = await context.db
+    .selectFrom('turns')
+    .select((eb) => eb.fn.countAll().as('count'))
+    .where('session_id', '=', sessionId)
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
 export async function finishTurn(

@@ -47,7 +47,11 @@ export interface TurnStore {
   getTurn(id: string): Promise<TurnRow | undefined>;
   findTurnByClientMessageId(sessionId: string, clientMessageId: string): Promise<TurnRow | undefined>;
   /** Oldest first. */
-  listTurns(sessionId: string, options?: { limit?: number; afterIndex?: number }): Promise<TurnRow[]>;
+  listTurns(
+    sessionId: string,
+    options?: { limit?: number; afterIndex?: number; offset?: number },
+  ): Promise<TurnRow[]>;
+  countTurns(sessionId: string): Promise<number>;
   /** Records the outcome; `traceId` is the turn's trace in MLflow's form (none when tracing is off). */
   finishTurn(
     id: string,

@@ -11,7 +11,6 @@ import type { ErrorCode, MessageFrame } from '../events/frames.js';
 import { LmError } from '../lm/lm-error.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import { isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
-import type { DocumentMeta } from '../store/document-store.js';
 import { DuplicateTurnError } from '../store/duplicate-turn-error.js';
 import type { EventLog } from '../store/event-log.js';
 import type { Identity } from '../store/session-store.js';
@@ -22,6 +21,7 @@ import type { ObserverRegistry, TurnRecord } from '../tracing/observer-registry.
 import { markError, mlflowTraceId, setJson, setOutputs, withSpan } from '../tracing/span-helpers.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { errorMessage, preview } from '../util/text.js';
+import { activateMessageDocuments, createMessageSession, openNamedSession } from './message-session.js';
 import { TurnError } from './turn-error.js';
 import { newTurnId, TurnEventSink } from './turn-events.js';
 import type { TurnOutputLimits } from './turn-output-budget.js';
@@ -56,6 +56,8 @@ const EMPTY_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0
 export class TurnRunner {
   private readonly running = new Map<string, RunningTurn>();
   private readonly startSeqs = new Map<string, number>();
+  /** Sessions whose turn is being created: between the in-progress check and `running`. */
+  private readonly starting = new Set<string>();
   private accepting = true;
 
   constructor(
@@ -89,7 +91,7 @@ export class TurnRunner {
   async submit(identity: Identity, frame: MessageFrame): Promise<SubmitResult> {
     const { store } = this.deps;
     const existingSession = frame.session_id
-      ? await this.deps.sessions.open(identity, frame.session_id, { active: true })
+      ? await openNamedSession(this.deps.sessions, identity, frame.session_id)
       : undefined;
     if (existingSession && frame.client_message_id) {
       const existing = await store.findTurnByClientMessageId(existingSession.id, frame.client_message_id);
@@ -122,12 +124,24 @@ export class TurnRunner {
       );
     }
     if (existingSession && frame.documents?.length)
-      await this.activateDocuments(existingSession, frame.documents);
-    const session = existingSession ?? (await this.deps.sessions.create(identity));
+      await activateMessageDocuments(existingSession, frame.documents);
+    // An unknown session_id that got this far is a new session's id the client chose.
+    const session =
+      existingSession ?? (await createMessageSession(this.deps.sessions, identity, frame.session_id));
+    // Two first messages racing for one new id both land here with the one session: the
+    // reservation keeps its turns one at a time, as for an existing session.
+    if (!existingSession && (this.running.has(session.id) || this.starting.has(session.id))) {
+      throw new TurnError(
+        'turn_in_progress',
+        `session ${session.id} is already answering a turn; send cancel first or wait`,
+      );
+    }
+    this.starting.add(session.id);
     const ref: SessionRef = { ...identity, sessionId: session.id };
-    await this.deps.emitter.ready(session.id);
     let turn: TurnRow;
+    let startSeq: number;
     try {
+      await this.deps.emitter.ready(session.id);
       turn = await store.createTurn({
         id: newTurnId(),
         sessionId: session.id,
@@ -137,14 +151,16 @@ export class TurnRunner {
         executionMode: frame.execution_mode ?? 'auto',
         startedAt: Date.now(),
       });
+      startSeq = (await store.seqRange(session.id, 'chat')).last;
     } catch (error) {
+      this.starting.delete(session.id);
       if (DuplicateTurnError.isInstance(error) && frame.client_message_id) {
         const existing = await store.findTurnByClientMessageId(session.id, frame.client_message_id);
         if (existing) return this.attach(session, existing);
       }
       throw error;
     }
-    const startSeq = (await store.seqRange(session.id, 'chat')).last;
+    // From here to `running` nothing waits, so the reservation cannot be left behind.
     this.startSeqs.set(turn.id, startSeq);
     const sink = new TurnEventSink(
       this.deps.emitter,
@@ -165,6 +181,7 @@ export class TurnRunner {
       traceId: null,
     };
     this.running.set(session.id, running);
+    this.starting.delete(session.id);
     void sink.chat('status', 'Turn started', {
       phase: 'started',
       turn_index: turn.index,
@@ -391,18 +408,6 @@ export class TurnRunner {
         { limit, running },
       );
     }
-  }
-
-  /** The newest of the given documents becomes the active one; all must be the session's. */
-  private async activateDocuments(session: OwnedSession, ids: string[]): Promise<void> {
-    let newest: DocumentMeta | undefined;
-    for (const id of ids) {
-      const document = await session.documents.get(id).catch(() => {
-        throw new TurnError('invalid_frame', `document ${id} is not in session ${session.id}`);
-      });
-      if (!newest || document.createdAt >= newest.createdAt) newest = document;
-    }
-    if (newest) await session.documents.activate(newest);
   }
 }
 

@@ -24,7 +24,9 @@ async function expired(): Promise<string> {
 }
 
 beforeAll(async () => {
-  harness = await startHarness({ AUTH_REQUIRED: 'true', DEV_JWT_SECRET: SECRET });
+  // Another user's session on the events socket is waited for like an id not created yet (so the
+  // two look alike); a short wait keeps that refusal quick here.
+  harness = await startHarness({ AUTH_REQUIRED: 'true', DEV_JWT_SECRET: SECRET, EVENTS_SESSION_WAIT: '0.5' });
   alice = await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'alice' });
   bob = await mintDevToken(SECRET, { workspaceId: 'acme', userId: 'bob' });
   const bearer = { authorization: `Bearer ${alice}` };

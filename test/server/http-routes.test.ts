@@ -117,6 +117,7 @@ describe('HTTP API', () => {
     expect(missing.body).toEqual({
       code: 'session_not_found',
       message: 'no session does-not-exist',
+      detail: 'no session does-not-exist',
       request_id: 'r-404',
     });
     const bad = await api(harness, 'GET', '/api/v1/sessions?limit=0');

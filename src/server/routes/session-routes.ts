@@ -1,7 +1,8 @@
 /**
  * Sessions over HTTP: create, search/paginate, read, list turns, delete (= archive: the session
  * disappears from lists, its running turn is cancelled, its sandbox goes back to the pool; the
- * retention setting purges it later with its replay log, documents and steps).
+ * retention setting purges it later with its replay log, documents and steps). Lists page by
+ * cursor (ours) or offset (fleet-rlm (Python)'s clients) and say their totals either way.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -10,6 +11,7 @@ import {
   errorBody,
   listSessionsQuery,
   listTurnsQuery,
+  sessionDetailSchema,
   sessionPage,
   sessionParams,
   sessionSchema,
@@ -22,13 +24,15 @@ import type { ServerContext } from '../server-context.js';
 export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
   const { sessions, runner } = context;
   const running = (sessionId: string) => runner.runningTurn(sessionId)?.id ?? null;
+  // Read per request: a settings PATCH may change the planner.
+  const plannerModel = () => context.lm.resolve('planner')?.model ?? null;
   return async (app) => {
     app.post(
       '/api/v1/sessions',
       { schema: { tags: ['sessions'], body: createSessionBody, response: { 201: sessionSchema } } },
       async (request, reply) => {
         const session = await sessions.create(request.auth.identity, { title: request.body?.title });
-        return reply.status(201).send(toSession(session.row, null));
+        return reply.status(201).send(toSession(session.row, null, plannerModel()));
       },
     );
 
@@ -42,16 +46,21 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
-        const { query, limit, cursor, include_archived } = request.query;
-        const page = await sessions.list(request.auth.identity, {
-          query,
-          limit,
-          cursor,
-          includeArchived: include_archived,
-        });
+        const { query, search, status, limit, cursor, offset, include_archived } = request.query;
+        const filter = { query: query ?? search, status, includeArchived: include_archived };
+        const identity = request.auth.identity;
+        const [page, total] = await Promise.all([
+          sessions.list(identity, { ...filter, limit, cursor, offset }),
+          sessions.count(identity, filter),
+        ]);
+        const model = plannerModel();
         return {
-          items: page.items.map((session) => toSession(session, running(session.id))),
+          items: page.items.map((session) => toSession(session, running(session.id), model)),
           next_cursor: page.nextCursor,
+          total,
+          offset: offset ?? 0,
+          limit,
+          has_more: page.nextCursor !== null,
         };
       },
     );
@@ -62,12 +71,15 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
         schema: {
           tags: ['sessions'],
           params: sessionParams,
-          response: { 200: sessionSchema, 404: errorBody },
+          response: { 200: sessionDetailSchema, 404: errorBody },
         },
       },
       async (request) => {
         const session = await sessions.open(request.auth.identity, request.params.id);
-        return toSession(session.row, running(session.id));
+        return {
+          ...toSession(session.row, running(session.id), plannerModel()),
+          turn_count: await session.countTurns(),
+        };
       },
     );
 
@@ -82,12 +94,20 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
         },
       },
       async (request) => {
+        const { limit, after_index, offset } = request.query;
         const session = await sessions.open(request.auth.identity, request.params.id);
-        const turns = await session.turns({
-          limit: request.query.limit,
-          afterIndex: request.query.after_index,
-        });
-        return { items: turns.map(toTurn) };
+        // One more than asked says whether another page follows.
+        const [turns, total] = await Promise.all([
+          session.turns({ limit: limit + 1, afterIndex: after_index, offset }),
+          session.countTurns(),
+        ]);
+        return {
+          items: turns.slice(0, limit).map(toTurn),
+          total,
+          offset: offset ?? 0,
+          limit,
+          has_more: turns.length > limit,
+        };
       },
     );
 

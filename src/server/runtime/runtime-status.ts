@@ -4,7 +4,9 @@
  *
  * `ready` follows fleet-rlm (Python): the server can take turns (a planner, and a database
  * unless none is required) AND the cached LM test passed. The Daytona test counts only when
- * Daytona is the sandbox provider: the embedded sandboxes need no credentials.
+ * Daytona is the sandbox provider: the embedded sandboxes need no credentials. Otherwise the
+ * `daytona` object says so (`applicable: false`, `configured: null`, no guidance, no cached test),
+ * since the original Workbench refuses to send when `configured` is false or a test failed.
  */
 import type { ConnectivityTest, RuntimeStatus } from '../../contract/runtime-schemas.js';
 import { redactText } from '../../tracing/redaction.js';
@@ -89,11 +91,12 @@ export async function buildRuntimeStatus(
       api_url_set: daytona.apiUrl !== undefined,
       target_set: daytona.target !== undefined,
       legacy_api_base_url_ok: daytona.legacyApiBaseUrl === undefined,
-      configured: daytonaCheck.configured,
+      configured: usesDaytona ? daytonaCheck.configured : null,
+      applicable: usesDaytona,
       checks: daytonaCheck.checks,
-      guidance: daytonaCheck.guidance,
+      guidance: usesDaytona ? daytonaCheck.guidance : [],
     },
-    tests: { lm: lmTest, daytona: daytonaTest },
+    tests: { lm: lmTest, daytona: usesDaytona ? daytonaTest : null },
     guidance: dedupe(guidance),
     database: { status: databaseOk ? 'ready' : 'degraded', dialect: sources.store.dialect },
     sandbox: {

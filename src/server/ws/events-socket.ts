@@ -2,6 +2,11 @@
  * `/api/v1/ws/execution/events?session_id=…[&since_seq=N]`: the read-only stream of a session's
  * execution frames (execution_started, execution_step, execution_completed). Inbound frames are
  * ignored. Without since_seq it starts live; with it, it replays what was missed first.
+ *
+ * A session that does not exist yet is waited for (EVENTS_SESSION_WAIT), since the original
+ * Workbench opens this socket at page load with the id its first message will create; once the
+ * caller's session appears, everything of it is delivered from the start. One that never
+ * appears, or appears as someone else's, ends like any unknown id: `session_not_found`, 1008.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -45,13 +50,26 @@ export function eventsSocket(context: ServerContext, quota: SocketQuota): Fastif
         }
         const { session_id: sessionId, since_seq: sinceSeq } = query.data;
         const identity = request.auth.identity;
-        const session = await context.sessions.find(identity, sessionId);
+        let session = await context.sessions.find(identity, sessionId);
+        let from = sinceSeq;
+        if (!session) {
+          const closed = new AbortController();
+          const onClose = () => closed.abort();
+          socket.once('close', onClose);
+          session = await context.sessions.waitFor(identity, sessionId, {
+            timeoutMs: context.config.events.sessionWaitMs,
+            signal: closed.signal,
+          });
+          socket.off('close', onClose);
+          // The session is younger than this socket: all of it is news here.
+          from ??= 0;
+        }
+        if (socket.readyState !== socket.OPEN) return; // closed while the session was looked up
         if (!session) {
           sendError('session_not_found', `no session ${sessionId}`);
           socket.close(POLICY_VIOLATION, 'session not found');
           return;
         }
-        if (socket.readyState !== socket.OPEN) return; // closed while the session was looked up
         const subscription = new Subscription(
           {
             store: context.store,
@@ -59,7 +77,7 @@ export function eventsSocket(context: ServerContext, quota: SocketQuota): Fastif
             sessionKey: sessionKey(identity.workspaceId, identity.userId, session.id),
             sessionId: session.id,
             stream: 'passive',
-            sinceSeq,
+            sinceSeq: from,
             queueLimit: context.config.events.subscriberQueue,
             onGap: (oldest, requested) =>
               sendError(

@@ -48,7 +48,15 @@ describe('GET /api/v1/runtime/status', () => {
       active_models: { planner: '', delegate: '', delegate_small: '' },
       llm: { model_set: false, api_key_set: false, planner_configured: false },
       mlflow: { enabled: true, startup_status: 'ready', startup_error: null },
-      daytona: { api_key_set: false, api_url_set: false, target_set: false, configured: false },
+      // Daytona does not run the code: nothing about it may read as a failure.
+      daytona: {
+        api_key_set: false,
+        api_url_set: false,
+        target_set: false,
+        configured: null,
+        applicable: false,
+        guidance: [],
+      },
       tests: { lm: null, daytona: null },
       database: { status: 'ready', dialect: 'sqlite' },
       sandbox: { provider: 'pyodide', warm: 0, live: 0, cap: 3, waiting: 0 },
@@ -116,6 +124,11 @@ describe('GET /api/v1/runtime/status', () => {
         expect.stringMatching(/^Set DAYTONA_API_KEY/),
         expect.stringMatching(/^Set DAYTONA_API_URL/),
       ]),
+    );
+    // Here a missing credential is a real failure, and says so as before.
+    expect(body.daytona).toMatchObject({ configured: false, applicable: true });
+    expect(body.daytona.guidance).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^Set DAYTONA_API_KEY/)]),
     );
   });
 });
@@ -226,7 +239,8 @@ describe('POST /api/v1/runtime/tests/daytona', () => {
       expect.stringMatching(/^Set DAYTONA_API_KEY/),
       expect.stringMatching(/^Set DAYTONA_API_URL/),
     ]);
-    expect((await status(app)).tests.daytona).toEqual(result);
+    // The sandbox is not Daytona: the failed test is the answer, never a failure in status.
+    expect((await status(app)).tests.daytona).toBeNull();
   });
 
   it('rejects DAYTONA_API_BASE_URL and a URL that does not parse', async () => {
@@ -275,7 +289,9 @@ describe('POST /api/v1/runtime/tests/daytona', () => {
       api_url_set: true,
       target_set: true,
       configured: true,
+      applicable: true,
     });
+    expect(after.tests.daytona).toEqual(result);
     expect(JSON.stringify(after)).not.toContain('dtn_planted_daytona_key_0123456789');
   });
 });
