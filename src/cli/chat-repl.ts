@@ -10,7 +10,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { ExecutionClient, ExecutionClientEvents } from '../client/execution-client.js';
 import type { FleetHttpClient } from '../client/http-client.js';
 import { isCommandFailure } from '../client/pending-commands.js';
-import { type ChatEvent, type ErrorEnvelope, TERMINAL_KINDS } from '../events/frames.js';
+import { type ChatEvent, type ErrorEnvelope, TERMINAL_KINDS } from '../contract/chat-events.js';
 import { type DocumentCommandContext, loadDocument, showDocuments } from './chat-documents.js';
 import type { ChatRenderer } from './chat-renderer.js';
 import {

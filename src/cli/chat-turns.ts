@@ -4,7 +4,7 @@
  * `GET …/turns`) and, after sending a message, takes the first frame of any other turn as the
  * start of its own. Frames of a replayed history are skipped the same way.
  */
-import { type ChatEvent, TERMINAL_KINDS } from '../events/frames.js';
+import { type ChatEvent, TERMINAL_KINDS } from '../contract/chat-events.js';
 
 export type Outcome = 'final' | 'cancelled' | 'error';
 

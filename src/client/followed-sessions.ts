@@ -5,7 +5,8 @@
  * are sent again after a reconnect; their `client_message_id` makes the server attach to the
  * existing turn instead of starting a second one).
  */
-import { type ChatEvent, type MessageFrame, type ResumeFrame, TERMINAL_KINDS } from '../events/frames.js';
+import { type ChatEvent, TERMINAL_KINDS } from '../contract/chat-events.js';
+import type { MessageFrame, ResumeFrame } from '../contract/client-frames.js';
 
 interface InFlightMessage {
   frame: MessageFrame & { session_id: string; client_message_id: string };

@@ -102,6 +102,12 @@ export async function startServer(
     tracing: observability.tracing,
     observers,
     turnOutput: { maxEvents: config.events.turnMaxOutputEvents, maxBytes: config.events.turnMaxOutputBytes },
+    runtime: {
+      maxDepth: config.rlm.maxDepth,
+      agentMaxIterations: config.agent.maxIterations,
+      rlmMaxIterations: config.rlm.maxIterations,
+      sandboxProvider: config.sandbox.provider,
+    },
   });
   let current = config;
   const recovered = await runner.recover();
