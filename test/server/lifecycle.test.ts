@@ -49,7 +49,12 @@ describe('server lifecycle', () => {
           seq: 1,
           kind: 'error',
           turn_id: turn.id,
-          payload: { code: 'server_restarted' },
+          payload: {
+            code: 'server_restarted',
+            trace_id: null,
+            duration_ms: expect.any(Number),
+            runtime: expect.objectContaining({ depth: 0, execution_mode: 'auto', sandbox_active: false }),
+          },
         }),
       ]);
       await socket.close();
