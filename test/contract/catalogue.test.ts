@@ -13,6 +13,9 @@ import { ERROR_CODES } from '../../src/contract/error-codes.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CODES = Object.keys(ERROR_CODES);
+/** How `src/server/http-error.ts` turns a DocumentError's code into a catalogue code. */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: the source text searched for
+const DOCUMENT_PREFIXING = '`document_${error.code}`';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -97,7 +100,7 @@ describe('error codes', () => {
       // Document errors carry the code without its prefix; the HTTP layer adds it.
       const fromDocuments =
         code.startsWith('document_') &&
-        httpErrors.includes('`document_${error.code}`') &&
+        httpErrors.includes(DOCUMENT_PREFIXING) &&
         documents.includes(`'${code.slice('document_'.length)}'`);
       const produced =
         fromDocuments ||
