@@ -203,7 +203,8 @@ export type PayloadInput<K extends EventKind> =
   PayloadOf<K> extends infer P ? (P extends unknown ? Omit<P, 'runtime'> : never) : never;
 
 /** Kinds that end a turn: exactly one of them closes every turn's stream. */
-export const TERMINAL_KINDS: readonly EventKind[] = ['final', 'cancelled', 'error'];
+export const TERMINAL_KINDS = ['final', 'cancelled', 'error'] as const satisfies readonly EventKind[];
+export type TerminalKind = (typeof TERMINAL_KINDS)[number];
 
 function eventOf<K extends EventKind>(kind: K) {
   return z.object({
@@ -239,6 +240,10 @@ export type ChatEventOf<K extends EventKind> = Extract<ChatEvent, { kind: K }>;
 
 export function isEventOf<K extends EventKind>(event: ChatEvent, kind: K): event is ChatEventOf<K> {
   return event.kind === kind;
+}
+
+export function isTerminal(event: ChatEvent): event is ChatEventOf<TerminalKind> {
+  return (TERMINAL_KINDS as readonly EventKind[]).includes(event.kind);
 }
 
 /** The events of one kind, typed. */
