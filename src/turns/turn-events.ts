@@ -2,17 +2,26 @@
  * Where a turn's events go: each thing the agent reports becomes at most one chat frame on
  * `/ws/execution` (`ChatFrameMapper`) and at most one execution step on `/ws/execution/events`
  * (`StepBuilder`; steps are persisted as they happen). Tracks what is in flight so the turn
- * can wait for it, and goes quiet once the turn's terminal frame is out.
+ * can wait for it; emits the turn's terminal frames and goes quiet after them.
  */
 import { randomUUID } from 'node:crypto';
 import type { AgentEvent } from '../agent/agent-events.js';
 import type { EventKind, PayloadInput } from '../contract/chat-events.js';
+import type { ErrorCode } from '../contract/error-codes.js';
 import type { PassiveFrameInput } from '../contract/passive-frames.js';
 import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
-import type { ExecutionMode, Store } from '../store/store.js';
+import type { ExecutionMode, Store, TurnUsage } from '../store/store.js';
 import { ChatFrameMapper, type TurnRuntimeSettings } from './chat-frame-mapper.js';
 import { type BuiltStep, StepBuilder } from './step-builder.js';
 import type { TurnOutputLimits } from './turn-output-budget.js';
+
+/** How a turn ends: what its one terminal frame says. */
+export type TurnEnd =
+  | { status: 'completed'; text: string; usage: TurnUsage; iterations: number; delegations: number }
+  | { status: 'cancelled'; text: string; reason: string }
+  | { status: 'error'; text: string; code: ErrorCode };
+
+const NO_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
 
 export interface TurnEventOptions {
   executionMode: ExecutionMode;
@@ -75,6 +84,47 @@ export class TurnEventSink {
     return emitted;
   }
 
+  /**
+   * The turn's one terminal chat frame and its `execution_completed`; nothing is emitted after
+   * them. Resolves once both are delivered.
+   */
+  async end(
+    terminal: TurnEnd,
+    turn: { turnIndex: number; durationMs: number; traceId: string | null },
+  ): Promise<void> {
+    const usage = terminal.status === 'completed' ? terminal.usage : NO_USAGE;
+    const completed = this.passive({
+      type: 'execution_completed',
+      run_id: this.turnId,
+      step: null,
+      summary: {
+        run_id: this.turnId,
+        status: terminal.status,
+        duration_ms: turn.durationMs,
+        usage: wireUsage(usage),
+        final_artifact: terminal.status === 'completed' ? finalArtifact(terminal.text) : null,
+      },
+    });
+    const end = { trace_id: turn.traceId, duration_ms: turn.durationMs };
+    const frame =
+      terminal.status === 'completed'
+        ? this.chat('final', terminal.text, {
+            usage: wireUsage(terminal.usage),
+            cost_usd: terminal.usage.costUsd,
+            turn_index: turn.turnIndex,
+            iterations: terminal.iterations,
+            delegations: terminal.delegations,
+            mlflow_trace_id: turn.traceId,
+            final_artifact: finalArtifact(terminal.text),
+            ...end,
+          })
+        : terminal.status === 'cancelled'
+          ? this.chat('cancelled', terminal.text, { reason: terminal.reason, ...end })
+          : this.chat('error', terminal.text, { code: terminal.code, ...end });
+    this.close();
+    await Promise.all([completed, frame]);
+  }
+
   handle(event: AgentEvent): void {
     if (this.closed) return;
     const built = this.steps.stepFor(event);
@@ -101,6 +151,24 @@ export class TurnEventSink {
     );
     this.pending = Promise.all([this.pending, guarded]);
   }
+}
+
+/** The answer as the original's `final_artifact` gives it. */
+function finalArtifact(text: string) {
+  return {
+    kind: 'assistant_response' as const,
+    value: { text, final_markdown: text },
+    finalization_mode: 'RETURN' as const,
+  };
+}
+
+function wireUsage(usage: TurnUsage) {
+  return {
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    total_tokens: usage.totalTokens,
+    cost_usd: usage.costUsd,
+  };
 }
 
 export function newTurnId(): string {

@@ -27,7 +27,7 @@ import type { Tracing } from '../tracing/tracing.js';
 import { errorMessage, preview } from '../util/text.js';
 import { runtimeContext, type TurnRuntimeSettings } from './chat-frame-mapper.js';
 import { TurnError } from './turn-error.js';
-import { newTurnId, TurnEventSink } from './turn-events.js';
+import { newTurnId, type TurnEnd, TurnEventSink } from './turn-events.js';
 import type { TurnOutputLimits } from './turn-output-budget.js';
 
 interface RunningTurn {
@@ -50,18 +50,6 @@ export interface SubmitResult {
   /** Replay the session's chat stream after this seq to see the whole turn. */
   sinceSeq: number;
 }
-
-/** How a turn ends: what its one terminal frame says. */
-type Terminal =
-  | {
-      status: 'completed';
-      text: string;
-      usage: TurnUsage;
-      iterations: number;
-      delegations: number;
-    }
-  | { status: 'cancelled'; text: string; reason: string }
-  | { status: 'error'; text: string; code: ErrorCode };
 
 type TurnResult =
   | { status: 'completed'; text: string; usage: TurnUsage }
@@ -339,7 +327,7 @@ export class TurnRunner {
   }
 
   /** Emits the one terminal frame and records the outcome; later calls do nothing. */
-  private async finish(running: RunningTurn, terminal: Terminal): Promise<void> {
+  private async finish(running: RunningTurn, terminal: TurnEnd): Promise<void> {
     if (running.finished) return;
     running.finished = true;
     const { status } = terminal;
@@ -368,35 +356,6 @@ export class TurnRunner {
         this.deps.log(`could not record the end of turn ${turn.id}: ${errorMessage(error)}`),
       );
     if (this.running.get(turn.sessionId) === running) this.running.delete(turn.sessionId);
-    const artifact = terminal.status === 'completed' ? finalArtifact(terminal.text) : null;
-    const completed = sink.passive({
-      type: 'execution_completed',
-      run_id: turn.id,
-      step: null,
-      summary: {
-        run_id: turn.id,
-        status,
-        duration_ms: durationMs,
-        usage: wireUsage(usage),
-        final_artifact: artifact,
-      },
-    });
-    const end = { trace_id: running.traceId, duration_ms: durationMs };
-    const terminalFrame =
-      terminal.status === 'completed'
-        ? sink.chat('final', terminal.text, {
-            usage: wireUsage(terminal.usage),
-            cost_usd: terminal.usage.costUsd,
-            turn_index: turn.index,
-            iterations: terminal.iterations,
-            delegations: terminal.delegations,
-            mlflow_trace_id: running.traceId,
-            final_artifact: finalArtifact(terminal.text),
-            ...end,
-          })
-        : terminal.status === 'cancelled'
-          ? sink.chat('cancelled', terminal.text, { reason: terminal.reason, ...end })
-          : sink.chat('error', terminal.text, { code: terminal.code, ...end });
     this.deps.observers?.turnFinished({
       ...this.turnRecord(running),
       status,
@@ -406,8 +365,7 @@ export class TurnRunner {
       costUsd: usage.costUsd,
       ...(terminal.status === 'error' ? { error: terminal.code } : {}),
     });
-    sink.close();
-    await Promise.all([completed, terminalFrame]);
+    await sink.end(terminal, { turnIndex: turn.index, durationMs, traceId: running.traceId });
   }
 
   private attach(session: OwnedSession, turn: TurnRow): SubmitResult {
@@ -444,23 +402,6 @@ export class TurnRunner {
 
 function identityOf(turn: TurnRow) {
   return { sessionId: turn.sessionId, workspaceId: turn.workspaceId, userId: turn.userId };
-}
-
-function finalArtifact(text: string) {
-  return {
-    kind: 'assistant_response' as const,
-    value: { text, final_markdown: text },
-    finalization_mode: 'RETURN' as const,
-  };
-}
-
-function wireUsage(usage: TurnUsage) {
-  return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    total_tokens: usage.totalTokens,
-    cost_usd: usage.costUsd,
-  };
 }
 
 function errorCode(error: unknown): ErrorCode {
