@@ -3,6 +3,8 @@
  * per-session, per-stream `seq` (1, 2, 3, ... gap-free), appends it to the session's replay log,
  * then publishes it on the bus to every subscriber of the (workspace, user, session) tuple.
  * Subscriptions (subscription.ts) replay from the log and continue live, exactly once.
+ * Frames are typed by the contract (`src/contract/`): `emitEvent<K>` takes exactly the payload
+ * of kind K, and every frame of either stream gets its own `event_id`.
  */
 import { randomUUID } from 'node:crypto';
 import {
