@@ -49,6 +49,11 @@ export class StepBuilder {
 
   /** The step `event` makes, if it makes one. */
   stepFor(event: AgentEvent): BuiltStep | undefined {
+    return this.agentStep(event) ?? this.rlmStep(event);
+  }
+
+  /** The chat agent's own steps: its ReAct iterations, tool calls, memory edits. */
+  private agentStep(event: AgentEvent): BuiltStep | undefined {
     switch (event.type) {
       case 'iteration_started':
         return this.open(event.node, event.parent, {
@@ -90,6 +95,14 @@ export class StepBuilder {
           input: { mode: event.mode },
           output: { content: event.content },
         });
+      default:
+        return undefined;
+    }
+  }
+
+  /** What a delegated RLM tree does: runs, iterations, code blocks, host callbacks, model calls. */
+  private rlmStep(event: AgentEvent): BuiltStep | undefined {
+    switch (event.type) {
       case 'rlm_run_started':
         return this.open(event.node, event.parent, {
           type: 'repl',
