@@ -10,9 +10,22 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config/config.js';
+import type { RuntimeContext } from '../src/contract/chat-events.js';
 import type { SessionRef } from '../src/events/execution-event-emitter.js';
 import { type RunningServer, type StartOptions, startServer } from '../src/server/start-server.js';
 import { type Figure, median, ms, percentile } from './stats.js';
+
+/** The runtime context of the frames the benchmarks emit themselves. */
+const BENCH_RUNTIME: RuntimeContext = {
+  depth: 0,
+  max_depth: 2,
+  execution_profile: 'ROOT_INTERLOCUTOR',
+  sandbox_active: false,
+  effective_max_iters: 8,
+  execution_mode: 'auto',
+  runtime_mode: 'fleet-rlm-ts',
+  sandbox_provider: 'process',
+};
 
 async function server(
   options: Partial<StartOptions> = {},
@@ -76,7 +89,10 @@ async function fanOut(viewers: number, frames: number): Promise<number> {
   await new Promise((resolve) => setTimeout(resolve, 100)); // every resume answered
   const started = performance.now();
   for (let i = 0; i < frames; i++)
-    void running.context.emitter.emitEvent(ref, null, 'assistant_token', `token ${i} `);
+    void running.context.emitter.emitEvent(ref, null, 'assistant_token', `token ${i} `, {
+      iteration: 1,
+      runtime: BENCH_RUNTIME,
+    });
   await all;
   const rate = (viewers * frames) / ((performance.now() - started) / 1000);
   for (const socket of sockets) socket.close();
@@ -135,8 +151,11 @@ export async function benchManySessions(figures: Figure[]): Promise<void> {
         if (due[index]! > now || due[index]! >= start + seconds * 1000) return;
         due[index]! += periodMs;
         emitted++;
-        void running.context.emitter.emitEvent(ref, null, 'status', 'tick', {
-          sent_at: performance.timeOrigin + performance.now(),
+        // The viewers read the emit time from the text: `tick <ms since the epoch>`.
+        const sentAt = performance.timeOrigin + performance.now();
+        void running.context.emitter.emitEvent(ref, null, 'status', `tick ${sentAt}`, {
+          phase: 'progress',
+          runtime: BENCH_RUNTIME,
         });
       });
       if (now >= start + seconds * 1000) {

@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * Benchmark helper: one viewer socket per session, in its own thread, recording how long each
- * frame took from emit (its `sent_at`) to arrival. Reports the latencies when asked.
+ * frame took from emit (the time in its text, `tick <ms>`) to arrival. Reports the latencies when asked.
  * Plain JavaScript so the worker needs no loader.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -24,7 +24,7 @@ await Promise.all(
           resolve(undefined);
         });
         socket.on('message', (data) => {
-          const sentAt = Number(/"sent_at":([\d.]+)/.exec(String(data))?.[1]);
+          const sentAt = Number(/"text":"tick ([\d.]+)"/.exec(String(data))?.[1]);
           if (sentAt) latencies.push(performance.timeOrigin + performance.now() - sentAt);
         });
       }),

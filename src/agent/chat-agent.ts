@@ -16,10 +16,11 @@ import type { OwnedSession } from '../sessions/owned-session.js';
 import type { SandboxLease } from '../sessions/session-sandboxes.js';
 import type { ExecutionMode, TurnUsage } from '../store/store.js';
 import { headTail } from '../util/text.js';
-import type { AgentEventSink } from './agent-events.js';
+import { type AgentEventSink, agentStepNode, TURN_NODE, toolCallNode } from './agent-events.js';
 import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';
 import { AgentStepSpans } from './agent-step-spans.js';
 import { conversationHistory } from './history.js';
+import { relayRlmEvents } from './rlm-relay.js';
 import { delegationTools } from './tools/delegation-tools.js';
 import { documentTools } from './tools/document-tools.js';
 import { memoryTool } from './tools/memory-tool.js';
@@ -76,7 +77,13 @@ export class ChatAgent {
       turnId: request.turnId,
       turnIndex: request.turnIndex,
       sandbox: async () => {
-        lease ??= request.session.useSandbox(request.signal);
+        if (!lease) {
+          lease = request.session.useSandbox(request.signal);
+          lease.then(
+            () => request.emit({ type: 'sandbox_leased' }),
+            () => {},
+          );
+        }
         const { sandbox, documents } = await lease;
         return { sandbox, boundDocuments: documents };
       },
@@ -221,7 +228,7 @@ export class ChatAgent {
             iteration++;
             stepText = '';
             toolNames.length = 0;
-            emit({ type: 'iteration_started', iteration });
+            emit({ type: 'iteration_started', iteration, node: agentStepNode(iteration), parent: TURN_NODE });
             break;
           case 'text-delta':
             stepText += part.text;
@@ -241,6 +248,8 @@ export class ChatAgent {
               callId: part.toolCallId,
               name: part.toolName,
               args: part.input,
+              node: toolCallNode(part.toolCallId),
+              parent: agentStepNode(iteration),
             });
             break;
           case 'tool-result':
@@ -256,6 +265,7 @@ export class ChatAgent {
               ok: ok && !output.startsWith('[error]'),
               output: headTail(output, TOOL_OUTPUT_CHARS), // errors and notes come last
               durationMs: start ? performance.now() - start.at : 0,
+              node: toolCallNode(part.toolCallId),
             });
             break;
           }
@@ -271,7 +281,14 @@ export class ChatAgent {
             finishReason = part.finishReason;
             if (finishReason !== 'tool-calls') answer = stepText;
             spans.finish(iteration, { finish_reason: finishReason, text: stepText, tools: [...toolNames] });
-            emit({ type: 'iteration_finished', iteration, finishReason, inputTokens, outputTokens });
+            emit({
+              type: 'iteration_finished',
+              iteration,
+              finishReason,
+              inputTokens,
+              outputTokens,
+              node: agentStepNode(iteration),
+            });
             break;
           }
           case 'error':
@@ -320,7 +337,7 @@ export class ChatAgent {
       budgets: context.rlmBudgets,
       signal: request.signal,
       contextName: `turn${request.turnIndex}.rlm`,
-      onEvent: (event) => request.emit({ type: 'rlm', callId, event }),
+      onEvent: relayRlmEvents(request.emit, { callId, toolName: 'rlm_only', lane: 0, parent: TURN_NODE }),
     });
     context.addUsage(result.usage);
     const answer =

@@ -10,7 +10,7 @@ import { ClientError } from '../client/client-error.js';
 import { ExecutionClient } from '../client/execution-client.js';
 import { FleetHttpClient } from '../client/http-client.js';
 import { type Config, loadConfig, readEnvironment } from '../config/config.js';
-import { EXECUTION_MODES } from '../events/frames.js';
+import { EXECUTION_MODES } from '../contract/client-frames.js';
 import { ChatRenderer } from './chat-renderer.js';
 import { ChatRepl } from './chat-repl.js';
 import { CHAT_HELP, type ExecutionMode } from './chat-slash-commands.js';

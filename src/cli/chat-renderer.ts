@@ -9,7 +9,7 @@
  * reprinted as a dim `thought: …`; in a pipe nothing can be erased, so the text stays as it
  * streamed and the tool-call line under it shows it was a thought.
  */
-import type { ChatEvent } from '../events/frames.js';
+import type { ChatEvent, ChatEventOf } from '../contract/chat-events.js';
 import type { ChatStyle } from './chat-style.js';
 
 export interface ChatStreams {
@@ -26,7 +26,7 @@ const SANDBOX_LINES = 6;
 
 export class ChatRenderer {
   /** Text streamed for the current step, which may yet turn out to be a thought. */
-  private streamed?: { iteration: unknown; text: string; erasable: boolean };
+  private streamed?: { iteration: number; text: string; erasable: boolean };
   private lineOpen = false;
   /** Sandbox lines shown so far, per tool call / RLM run. */
   private readonly sandboxShown = new Map<string, number>();
@@ -34,59 +34,55 @@ export class ChatRenderer {
   constructor(private readonly streams: ChatStreams) {}
 
   event(event: ChatEvent): void {
-    const { payload } = event;
-    const depth = numberOf(payload.depth);
-    const indent = depth === undefined ? '' : '  '.repeat(depth + 1);
     const { style } = this.streams;
     switch (event.kind) {
       case 'assistant_token':
-        this.token(payload.iteration, event.text);
+        this.token(event.payload.iteration, event.text);
         break;
       case 'reasoning_step':
-        this.thought(payload.iteration, event.text);
+        this.thought(event.payload.iteration, event.text);
         break;
-      case 'status':
-        this.note(`· ${event.text}`);
+      case 'status': {
+        const { payload } = event;
+        if (payload.phase === 'sandbox_output') {
+          const source = `${payload.call_id}/${payload.run_id ?? ''}`;
+          this.sandbox(source, indentFor(payload.depth), payload.stream_text, payload.stream === 'stderr');
+        } else this.note(`· ${event.text}`);
         break;
+      }
       case 'tool_call':
-        this.note(`→ ${stringOf(payload.tool_name) ?? event.text} ${compactJson(payload.arguments)}`);
+        this.note(`→ ${event.payload.tool_name || event.text} ${compactJson(event.payload.arguments)}`);
         break;
       case 'tool_result': {
-        const ok = payload.ok !== false;
-        const name = stringOf(payload.tool_name) ?? 'tool';
-        const line = `← ${name} ${ok ? 'ok' : 'failed'}${duration(payload.duration_ms)} · ${event.text}`;
+        const { ok, tool_name: name, duration_ms: took } = event.payload;
+        const line = `← ${name || 'tool'} ${ok ? 'ok' : 'failed'}${duration(took)} · ${event.text}`;
         this.note(line, ok ? style.dim : style.red);
         break;
       }
       case 'rlm_executing': {
-        const model = stringOf(payload.model) ? ` (${payload.model})` : '';
-        const question = stringOf(payload.question) ?? event.text;
-        this.note(`${indent}⟳ RLM run at depth ${depth ?? 0}${model}: ${question}`);
+        const { model, question, depth } = event.payload;
+        const from = model ? ` (${model})` : '';
+        this.note(`${indentFor(depth)}⟳ RLM run at depth ${depth}${from}: ${question || event.text}`);
         break;
       }
       case 'trajectory_step':
-        this.note(`${indent}↳ ${trajectory(event)}`);
+        this.note(`${indentFor(event.payload.depth)}↳ ${trajectory(event)}`);
         break;
-      case 'sandbox_output': {
-        const source = `${stringOf(payload.call_id) ?? ''}/${stringOf(payload.run_id) ?? ''}`;
-        this.sandbox(source, indent, event.text, payload.stream === 'stderr');
-        break;
-      }
       case 'memory_update':
-        this.note(`✎ core memory: ${event.text} (${stringOf(payload.mode) ?? 'edit'})`);
+        this.note(`✎ core memory: ${event.text} (${event.payload.mode || 'edit'})`);
         break;
       case 'final':
         this.final(event, this.endTurn());
         break;
       case 'cancelled': {
         this.endTurn();
-        const reason = stringOf(payload.reason) ? ` (${payload.reason})` : '';
+        const reason = event.payload.reason ? ` (${event.payload.reason})` : '';
         this.note(`✗ ${event.text}${reason}`, style.yellow);
         break;
       }
       case 'error':
         this.endTurn();
-        this.serverError(stringOf(payload.code) ?? 'turn_failed', event.text);
+        this.serverError(event.payload.code, event.text);
         break;
     }
   }
@@ -138,7 +134,7 @@ export class ChatRenderer {
     if (this.lineOpen) this.write('\n');
   }
 
-  private token(iteration: unknown, text: string): void {
+  private token(iteration: number, text: string): void {
     if (!this.streamed || this.streamed.iteration !== iteration) {
       this.closeLine();
       this.streamed = { iteration, text: '', erasable: true };
@@ -147,7 +143,7 @@ export class ChatRenderer {
     this.write(text);
   }
 
-  private thought(iteration: unknown, text: string): void {
+  private thought(iteration: number, text: string): void {
     const current = this.streamed?.iteration === iteration ? this.streamed : undefined;
     const streamed = current?.text ?? '';
     this.streamed = undefined;
@@ -172,21 +168,17 @@ export class ChatRenderer {
     return streamed;
   }
 
-  private final(event: ChatEvent, streamed: string): void {
+  private final(event: ChatEventOf<'final'>, streamed: string): void {
     // Nothing streamed (joined late, or a step with no tokens): the answer is in the frame.
     if (!streamed.trim() && event.text.trim()) this.write(`${event.text.trim()}\n`);
-    const { payload } = event;
-    const usage = (payload.usage ?? {}) as Record<string, unknown>;
-    const tokens = numberOf(usage.totalTokens) ?? numberOf(usage.total_tokens);
-    const cost = numberOf(payload.cost_usd);
-    const steps = numberOf(payload.iterations);
+    const { usage, cost_usd: cost, iterations: steps, duration_ms: took } = event.payload;
     const parts = [
-      steps === undefined ? undefined : `${steps} step${steps === 1 ? '' : 's'}`,
-      tokens === undefined ? undefined : `${tokens.toLocaleString('en-US')} tokens`,
+      `${steps} step${steps === 1 ? '' : 's'}`,
+      `${usage.total_tokens.toLocaleString('en-US')} tokens`,
       cost ? `$${cost.toFixed(4)}` : undefined,
-      duration(payload.duration_ms).replace(/^ · /, '') || undefined,
+      duration(took).replace(/^ · /, '') || undefined,
     ].filter(Boolean);
-    this.note(`✓ done${parts.length ? ` · ${parts.join(' · ')}` : ''}`, this.streams.style.green);
+    this.note(`✓ done · ${parts.join(' · ')}`, this.streams.style.green);
   }
 
   private sandbox(source: string, indent: string, text: string, stderr: boolean): void {
@@ -222,29 +214,27 @@ export class ChatRenderer {
   }
 }
 
-function trajectory(event: ChatEvent): string {
+function trajectory(event: ChatEventOf<'trajectory_step'>): string {
   const { payload } = event;
-  const blocks = Array.isArray(payload.code) ? payload.code.length : 0;
-  const errors = Array.isArray(payload.errors)
-    ? payload.errors.filter((error) => typeof error === 'string')
-    : [];
-  const used = numberOf(payload.llm_calls_used);
-  const max = numberOf(payload.max_llm_calls);
+  const blocks = payload.code.length;
   return [
-    `iteration ${numberOf(payload.iteration) ?? '?'}`,
-    oneLine(stringOf(payload.reasoning) ?? event.text, 80),
+    `iteration ${payload.iteration}`,
+    oneLine(payload.reasoning || event.text, 80),
     `${blocks} code block${blocks === 1 ? '' : 's'}`,
-    payload.submitted === true ? 'submitted' : undefined,
-    errors[0] ? `error: ${errors[0]}` : undefined,
-    used === undefined ? undefined : `${used}${max === undefined ? '' : `/${max}`} sub-calls`,
+    payload.submitted ? 'submitted' : undefined,
+    payload.errors[0] ? `error: ${payload.errors[0]}` : undefined,
+    `${payload.llm_calls_used}/${payload.max_llm_calls} sub-calls`,
   ]
     .filter((part) => part)
     .join(' · ');
 }
 
-function duration(value: unknown): string {
-  const ms = numberOf(value);
-  if (ms === undefined) return '';
+/** RLM lines are indented by depth (the agent's own lines are not). */
+function indentFor(depth: number | undefined): string {
+  return depth === undefined ? '' : '  '.repeat(depth + 1);
+}
+
+function duration(ms: number): string {
   return ms < 1000 ? ` · ${Math.round(ms)} ms` : ` · ${(ms / 1000).toFixed(1)} s`;
 }
 
@@ -263,12 +253,4 @@ function oneLine(text: string, max: number): string {
   const indent = /^ */.exec(text)?.[0] ?? '';
   const flat = indent + text.slice(indent.length).replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-
-function numberOf(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function stringOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value ? value : undefined;
 }

@@ -10,7 +10,7 @@ import { createInterface, type Interface } from 'node:readline';
 import type { ExecutionClient, ExecutionClientEvents } from '../client/execution-client.js';
 import type { FleetHttpClient } from '../client/http-client.js';
 import { isCommandFailure } from '../client/pending-commands.js';
-import { type ChatEvent, type ErrorEnvelope, TERMINAL_KINDS } from '../events/frames.js';
+import { type ChatEvent, type ErrorEnvelope, isTerminal } from '../contract/chat-events.js';
 import { type DocumentCommandContext, loadDocument, showDocuments } from './chat-documents.js';
 import type { ChatRenderer } from './chat-renderer.js';
 import {
@@ -20,7 +20,7 @@ import {
   parseSlashCommand,
   type SlashCommand,
 } from './chat-slash-commands.js';
-import { ChatTurns, type Outcome } from './chat-turns.js';
+import { ChatTurns } from './chat-turns.js';
 
 export interface ChatReplOptions {
   client: ExecutionClient;
@@ -173,7 +173,7 @@ export class ChatRepl {
       this.options.client.send({ type: 'cancel', session_id: this.sessionId });
     }
     this.options.renderer.event(event);
-    if (TERMINAL_KINDS.includes(event.kind)) this.turns.finish(event.kind as Outcome);
+    if (isTerminal(event)) this.turns.finish(event.kind);
   }
 
   private onServerError(error: ErrorEnvelope): void {

@@ -2,7 +2,7 @@
  * The slash commands of `fleet-rlm chat`, parsed from one input line. A line starting with `/`
  * is a command; `//` escapes a message that itself starts with a slash.
  */
-import { EXECUTION_MODES } from '../events/frames.js';
+import { EXECUTION_MODES } from '../contract/client-frames.js';
 
 export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 

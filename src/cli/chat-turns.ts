@@ -4,9 +4,9 @@
  * `GET …/turns`) and, after sending a message, takes the first frame of any other turn as the
  * start of its own. Frames of a replayed history are skipped the same way.
  */
-import { type ChatEvent, TERMINAL_KINDS } from '../events/frames.js';
+import { type ChatEvent, isTerminal, type TerminalKind } from '../contract/chat-events.js';
 
-export type Outcome = 'final' | 'cancelled' | 'error';
+export type Outcome = TerminalKind;
 
 export interface ActiveTurn {
   /** Known once a frame of the turn arrives (or from the session, when resuming one). */
@@ -54,7 +54,7 @@ export class ChatTurns {
     const active = this.active;
     if (active && !active.turnId && !this.known.has(turnId)) active.turnId = turnId;
     if (active?.turnId === turnId) return true;
-    if (TERMINAL_KINDS.includes(event.kind)) this.known.add(turnId);
+    if (isTerminal(event)) this.known.add(turnId);
     return false;
   }
 

@@ -5,7 +5,7 @@
  */
 import type { RawData } from 'ws';
 import { z } from 'zod';
-import { type ServerEnvelope, serverEnvelope } from '../events/frames.js';
+import { type ServerEnvelope, serverEnvelope } from '../contract/chat-events.js';
 
 export interface MalformedFrame {
   raw: string;

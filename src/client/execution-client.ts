@@ -11,14 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import WebSocket, { type RawData } from 'ws';
 import { z } from 'zod';
-import {
-  type ChatEvent,
-  type ClientFrame,
-  type CommandResultEnvelope,
-  clientFrame,
-  type ErrorEnvelope,
-  type ServerEnvelope,
-} from '../events/frames.js';
+import type {
+  ChatEvent,
+  CommandResultEnvelope,
+  ErrorEnvelope,
+  ServerEnvelope,
+} from '../contract/chat-events.js';
+import { type ClientFrame, clientFrame } from '../contract/client-frames.js';
 import { ClientError } from './client-error.js';
 import { decodeEnvelope, type MalformedFrame } from './decode-envelope.js';
 import { FollowedSessions } from './followed-sessions.js';

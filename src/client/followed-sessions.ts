@@ -5,7 +5,8 @@
  * are sent again after a reconnect; their `client_message_id` makes the server attach to the
  * existing turn instead of starting a second one).
  */
-import { type ChatEvent, type MessageFrame, type ResumeFrame, TERMINAL_KINDS } from '../events/frames.js';
+import { type ChatEvent, isTerminal } from '../contract/chat-events.js';
+import type { MessageFrame, ResumeFrame } from '../contract/client-frames.js';
 
 interface InFlightMessage {
   frame: MessageFrame & { session_id: string; client_message_id: string };
@@ -49,7 +50,7 @@ export class FollowedSessions {
     const last = this.lastSeqs.get(event.session_id);
     if (last !== undefined && event.seq <= last) return false;
     this.lastSeqs.set(event.session_id, event.seq);
-    const terminal = TERMINAL_KINDS.includes(event.kind);
+    const terminal = isTerminal(event);
     for (let index = this.inFlight.length - 1; index >= 0; index--) {
       const message = this.inFlight[index]!;
       if (message.frame.session_id !== event.session_id || event.seq <= message.sentAfterSeq) continue;

@@ -5,7 +5,7 @@
  * fail with settles the oldest pending command. Good enough for one user issuing commands one
  * at a time; a request id in the frame would make it exact (noted in the issue).
  */
-import type { CommandResultEnvelope, ErrorEnvelope } from '../events/frames.js';
+import type { CommandResultEnvelope, ErrorEnvelope } from '../contract/chat-events.js';
 import { ClientError } from './client-error.js';
 
 /** Codes that answer a `command` frame. */

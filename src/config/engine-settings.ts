@@ -254,13 +254,13 @@ export const eventsSettings = section('Events', {
     env: 'TURN_MAX_OUTPUT_EVENTS',
     value: int(1),
     default: 2000,
-    doc: 'live `sandbox_output` frames one turn streams and keeps; past it, one notice frame and no more',
+    doc: 'live sandbox output frames (`status` with `phase: "sandbox_output"`) one turn streams and keeps; past it, one notice frame and no more',
   }),
   turnMaxOutputBytes: setting({
     env: 'TURN_MAX_OUTPUT_BYTES',
     value: int(1024, { bytes: true }),
     default: 4 * MB,
-    doc: 'characters of `sandbox_output` text one turn streams and keeps; past it, one notice frame and no more',
+    doc: 'characters of live sandbox output one turn streams and keeps; past it, one notice frame and no more',
   }),
   /** How long the events socket waits for a session that does not exist yet (a client-chosen id). */
   sessionWaitMs: setting({

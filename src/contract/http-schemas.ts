@@ -6,9 +6,9 @@
  * `turn_index`, `detail`, …) those are accepted and answered beside ours, never instead.
  */
 import { z } from 'zod';
-import { type ExecutionStep, executionStep } from '../events/frames.js';
 import type { StepRow } from '../store/step-store.js';
 import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
+import { type ExecutionStep, executionStep } from './passive-frames.js';
 
 export const errorBody = z.object({
   code: z.string(),
@@ -224,7 +224,8 @@ export function toStep(row: StepRow): ExecutionStep {
     type: row.type,
     label: row.label,
     depth: row.depth,
-    actor_kind: row.actorKind,
+    // Written from the same enum by the step builder; the store keeps it as text.
+    actor_kind: row.actorKind as ExecutionStep['actor_kind'],
     actor_id: row.actorId,
     lane_key: row.laneKey,
     // The frame sends null for "none"; the store reads a stored null back as undefined.

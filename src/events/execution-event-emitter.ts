@@ -3,18 +3,21 @@
  * per-session, per-stream `seq` (1, 2, 3, ... gap-free), appends it to the session's replay log,
  * then publishes it on the bus to every subscriber of the (workspace, user, session) tuple.
  * Subscriptions (subscription.ts) replay from the log and continue live, exactly once.
+ * Frames are typed by the contract (`src/contract/`): `emitEvent<K>` takes exactly the payload
+ * of kind K, and every frame of either stream gets its own `event_id`.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventLog, EventStream } from '../store/event-log.js';
-import { type EventBus, sessionKey } from './event-bus.js';
-import { EventLogWriter } from './event-log-writer.js';
 import {
-  type ChatEvent,
+  type ChatEventOf,
   EVENT_VERSION,
   type EventEnvelope,
   type EventKind,
-  type PassiveFrame,
-} from './frames.js';
+  type PayloadOf,
+} from '../contract/chat-events.js';
+import type { PassiveFrameInput, PassiveFrameOf, PassiveType } from '../contract/passive-frames.js';
+import type { EventLog, EventStream } from '../store/event-log.js';
+import { type EventBus, sessionKey } from './event-bus.js';
+import { EventLogWriter } from './event-log-writer.js';
 
 export interface SessionRef {
   workspaceId: string;
@@ -48,13 +51,13 @@ export class ExecutionEventEmitter {
   }
 
   /** A chat event on `/ws/execution`; resolves with the frame once it is durable and published. */
-  async emitEvent(
+  async emitEvent<K extends EventKind>(
     ref: SessionRef,
     turnId: string | null,
-    kind: EventKind,
+    kind: K,
     text: string,
-    payload: Record<string, unknown> = {},
-  ): Promise<ChatEvent> {
+    payload: PayloadOf<K>,
+  ): Promise<ChatEventOf<K>> {
     const envelope = await this.append(ref, 'chat', turnId, (seq) => ({
       type: 'event',
       data: {
@@ -69,22 +72,23 @@ export class ExecutionEventEmitter {
         turn_id: turnId,
       },
     }));
-    return (envelope as EventEnvelope).data;
+    return (envelope as EventEnvelope).data as ChatEventOf<K>;
   }
 
   /** A frame on the read-only `/ws/execution/events`. */
-  emitPassive(
+  emitPassive<T extends PassiveType>(
     ref: SessionRef,
     turnId: string | null,
-    frame: Omit<PassiveFrame, 'seq' | 'workspace_id' | 'user_id' | 'session_id'>,
-  ): Promise<PassiveFrame> {
+    frame: PassiveFrameInput<T>,
+  ): Promise<PassiveFrameOf<T>> {
     return this.append(ref, 'passive', turnId, (seq) => ({
       ...frame,
       seq,
+      event_id: randomUUID(),
       workspace_id: ref.workspaceId,
       user_id: ref.userId,
       session_id: ref.sessionId,
-    })) as Promise<PassiveFrame>;
+    })) as Promise<PassiveFrameOf<T>>;
   }
 
   stats(): EmitterStats {

@@ -10,7 +10,14 @@ import { setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { mapSettled } from '../util/concurrency.js';
 import { errorMessage, preview } from '../util/text.js';
 import { partialAnswer } from './partial-answer.js';
-import type { BlockRecord, CallbackRecord, HostTool, RlmResult, SandboxSource } from './rlm-types.js';
+import type {
+  BlockPosition,
+  BlockRecord,
+  CallbackRecord,
+  HostTool,
+  RlmResult,
+  SandboxSource,
+} from './rlm-types.js';
 import type { RunTree } from './run-tree.js';
 
 /** An error model code sees as `CallError` with this kind. */
@@ -32,9 +39,16 @@ export interface CallbackHost {
   sandbox: Sandbox;
   pool?: SandboxSource;
   tools: Map<string, HostTool>;
-  /** Runs a child RLM in `sandbox` (the caller's own, or one lent by the pool). */
-  runChild(prompt: string, context: VariableValue, sandbox: Sandbox, signal: AbortSignal): Promise<RlmResult>;
-  onLmResponse(response: LmResponse, purpose: string): void;
+  /** Runs a child RLM in `sandbox` (the caller's own, or one lent by the pool) for the callback `parentCall`. */
+  runChild(
+    prompt: string,
+    context: VariableValue,
+    sandbox: Sandbox,
+    signal: AbortSignal,
+    parentCall: { callId: string; name: string },
+  ): Promise<RlmResult>;
+  /** `callId`: the callback that made the model call. */
+  onLmResponse(response: LmResponse, purpose: string, callId?: string): void;
 }
 
 const DEGRADED_CONTEXT_CHARS = 200_000;
@@ -50,6 +64,7 @@ export async function runHostCall(
   call: HostCall,
   signal: AbortSignal,
   block: BlockRecord,
+  position: BlockPosition,
 ): Promise<unknown> {
   const record: CallbackRecord = {
     callId: call.callId,
@@ -65,6 +80,7 @@ export async function runHostCall(
   host.tree.emit({
     type: 'callback_started',
     ...ref,
+    ...position,
     callId: call.callId,
     name: call.name,
     args: record.args,
@@ -103,7 +119,7 @@ async function handleHostCall(
   const args = call.args;
   switch (call.name) {
     case 'llm_query':
-      return subQuery(host, String(args.prompt ?? ''), signal);
+      return subQuery(host, call.callId, String(args.prompt ?? ''), signal);
     case 'llm_query_batched': {
       const prompts = (args.prompts as string[]) ?? [];
       charge(host, prompts.length);
@@ -115,7 +131,7 @@ async function handleHostCall(
             'LLM',
             { inputs: { prompt }, attributes: { 'fleet_rlm.batch_index': index } },
             async (span) => {
-              const answer = await subQuery(host, prompt, signal, false);
+              const answer = await subQuery(host, call.callId, prompt, signal, false);
               setOutputs(span, answer);
               return answer;
             },
@@ -138,9 +154,12 @@ async function handleHostCall(
       const context = (args.context ?? '') as VariableValue;
       if (host.depth >= host.tree.budgets.maxDepth) {
         record.degraded = 'max_depth';
-        return subQuery(host, degradedPrompt(prompt, context), signal);
+        return subQuery(host, call.callId, degradedPrompt(prompt, context), signal);
       }
-      const child = await host.runChild(prompt, context, host.sandbox, signal);
+      const child = await host.runChild(prompt, context, host.sandbox, signal, {
+        callId: call.callId,
+        name: call.name,
+      });
       record.children?.push(child.trajectory);
       return childAnswer(child);
     }
@@ -167,6 +186,7 @@ function charge(host: CallbackHost, count: number): void {
 
 async function subQuery(
   host: CallbackHost,
+  callId: string,
   prompt: string,
   signal: AbortSignal,
   charged = true,
@@ -179,7 +199,7 @@ async function subQuery(
     timeoutMs: host.tree.budgets.lmTimeoutMs,
     purpose: 'llm_query',
   });
-  host.onLmResponse(response, 'llm_query');
+  host.onLmResponse(response, 'llm_query', callId);
   return response.text;
 }
 
@@ -195,7 +215,7 @@ async function subRlmBatched(
     record.degraded = 'max_depth';
     charge(host, prompts.length);
     const settled = await mapSettled(prompts, host.tree.budgets.batchConcurrency, (prompt) =>
-      subQuery(host, degradedPrompt(prompt, context), signal, false),
+      subQuery(host, record.callId, degradedPrompt(prompt, context), signal, false),
     );
     return settled.map((item) => (item.ok ? item.value : `[ERROR] ${errorMessage(item.error)}`));
   }
@@ -228,7 +248,10 @@ async function subRlmBatched(
           const index = next++;
           const started = performance.now();
           try {
-            const child = await host.runChild(prompts[index]!, context, sandbox, signal);
+            const child = await host.runChild(prompts[index]!, context, sandbox, signal, {
+              callId: record.callId,
+              name: record.name,
+            });
             children[index] = child;
             answers[index] = childAnswer(child);
             record.items?.push({ ok: true, durationMs: performance.now() - started });

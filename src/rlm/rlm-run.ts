@@ -40,6 +40,8 @@ export interface RunSpec {
   role: ModelRole;
   depth: number;
   parentRunId?: string;
+  /** For a child run: the callback that started it. */
+  parentCall?: { callId: string; name: string };
   contextName: string;
   inputs: Record<string, VariableValue> & { question: string };
   outputSchema?: z.ZodObject;
@@ -102,6 +104,7 @@ export class RlmRun {
       type: 'run_started',
       ...ref,
       parentRunId: this.spec.parentRunId,
+      ...(this.spec.parentCall ? { parentCall: this.spec.parentCall } : {}),
       role: this.spec.role,
       model: this.trajectory.model,
       question: this.trajectory.question,
@@ -290,7 +293,8 @@ export class RlmRun {
       schema: this.schema,
       tree: this.spec.tree,
       signal: this.spec.signal,
-      onCall: (call, signal, block) => runHostCall(this.callbackHost(), call, signal, block),
+      onCall: (call, signal, block, position) =>
+        runHostCall(this.callbackHost(), call, signal, block, position),
       bindInputs: () => this.bindInputs(),
     };
   }
@@ -306,8 +310,9 @@ export class RlmRun {
       sandbox: this.spec.sandbox,
       pool: this.spec.pool,
       tools: this.spec.tools,
-      runChild: (prompt, context, sandbox, signal) => this.runChild(prompt, context, sandbox, signal),
-      onLmResponse: (response, purpose) => this.onLmResponse(response, purpose),
+      runChild: (prompt, context, sandbox, signal, parentCall) =>
+        this.runChild(prompt, context, sandbox, signal, parentCall),
+      onLmResponse: (response, purpose, callId) => this.onLmResponse(response, purpose, callId),
     };
     return this.host;
   }
@@ -317,6 +322,7 @@ export class RlmRun {
     context: VariableValue,
     sandbox: Sandbox,
     signal: AbortSignal,
+    parentCall: { callId: string; name: string },
   ): Promise<RlmResult> {
     const contextName = `${this.spec.contextName}.${++this.children}`;
     const child = new RlmRun({
@@ -325,6 +331,7 @@ export class RlmRun {
       role: 'delegate',
       depth: this.spec.depth + 1,
       parentRunId: this.runId,
+      parentCall,
       contextName,
       inputs: { question: prompt, context },
       outputSchema: undefined,
@@ -339,7 +346,7 @@ export class RlmRun {
     }
   }
 
-  private onLmResponse(response: LmResponse, purpose: string): void {
+  private onLmResponse(response: LmResponse, purpose: string, callId?: string): void {
     addUsage(this.usage, response.usage);
     this.spec.tree.recordUsage(response.usage);
     this.spec.tree.emit({
@@ -352,6 +359,7 @@ export class RlmRun {
       latencyMs: response.latencyMs,
       usage: response.usage,
       llmCallsUsed: this.spec.tree.llmCallsUsed,
+      ...(callId ? { callId } : {}),
     });
   }
 

@@ -150,9 +150,28 @@ interface RunRef {
   depth: number;
 }
 
-/** Live events, one per iteration, host callback and child run start/end. */
+/** Which code block of a run: its iteration and its 1-based place in the reply. */
+export interface BlockPosition {
+  iteration: number;
+  block: number;
+}
+
+/**
+ * Live events: a run's start and end, each iteration's and code block's start and end, every
+ * host callback and model call. Each says where it happened (run, iteration, block, the
+ * callback that made it), so a consumer can place it in the run tree without bookkeeping; the
+ * start of anything comes before the events of what happens inside it.
+ */
 export type RlmEvent =
-  | (RunRef & { type: 'run_started'; parentRunId?: string; role: ModelRole; model: string; question: string })
+  | (RunRef & {
+      type: 'run_started';
+      parentRunId?: string;
+      /** For a child run: the callback (`sub_rlm`, `sub_rlm_batched`) that started it. */
+      parentCall?: { callId: string; name: string };
+      role: ModelRole;
+      model: string;
+      question: string;
+    })
   | (RunRef & { type: 'iteration_started'; iteration: number; maxIterations: number })
   | (RunRef & {
       type: 'lm_call';
@@ -163,9 +182,19 @@ export type RlmEvent =
       usage: LmUsage;
       /** Sub-model calls charged by the whole tree so far. */
       llmCallsUsed: number;
+      /** The host callback (`llm_query`, …) that made the call, if one did. */
+      callId?: string;
     })
+  | (RunRef & BlockPosition & { type: 'block_started'; code: string })
+  | (RunRef &
+      BlockPosition & {
+        type: 'block_finished';
+        record: BlockRecord;
+        /** The sandbox itself failed (the block has no result). */
+        sandboxFailure?: string;
+      })
   | (RunRef & { type: 'code_output'; iteration: number; stream: 'stdout' | 'stderr'; text: string })
-  | (RunRef & { type: 'callback_started'; callId: string; name: string; args: string })
+  | (RunRef & BlockPosition & { type: 'callback_started'; callId: string; name: string; args: string })
   | (RunRef & { type: 'callback_finished'; record: CallbackRecord })
   | (RunRef & {
       type: 'iteration_finished';

@@ -10,7 +10,7 @@ import { errorMessage } from '../util/text.js';
 import { parseReply } from './code-blocks.js';
 import { checkSubmit } from './output-schema.js';
 import { type BlockFeedback, feedbackMessage, noCodeReminder } from './prompts.js';
-import type { BlockRecord, IterationRecord } from './rlm-types.js';
+import type { BlockPosition, BlockRecord, IterationRecord } from './rlm-types.js';
 import type { RunTree } from './run-tree.js';
 
 export interface ReplyContext {
@@ -21,7 +21,7 @@ export interface ReplyContext {
   schema: z.ZodObject;
   tree: RunTree;
   signal: AbortSignal;
-  onCall(call: HostCall, signal: AbortSignal, block: BlockRecord): Promise<unknown>;
+  onCall(call: HostCall, signal: AbortSignal, block: BlockRecord, position: BlockPosition): Promise<unknown>;
   /** Loads the run's inputs again after the sandbox lost its state. */
   bindInputs(): Promise<void>;
 }
@@ -49,6 +49,9 @@ export async function runReply(run: ReplyContext, record: IterationRecord): Prom
   for (const [index, code] of parsed.blocks.entries()) {
     const block: BlockRecord = { code, stdout: '', stderr: '', durationMs: 0, callbacks: [] };
     record.blocks.push(block);
+    const position: BlockPosition = { iteration: record.iteration, block: index + 1 };
+    const ref = { runId: run.runId, depth: run.depth, ...position };
+    run.tree.emit({ type: 'block_started', ...ref, code });
     let result: ExecuteResult;
     try {
       result = await withSpan('sandbox.execute', 'TOOL', { inputs: { code } }, async (span) => {
@@ -62,7 +65,7 @@ export async function runReply(run: ReplyContext, record: IterationRecord): Prom
           outputFields: Object.keys(run.schema.shape),
           timeoutMs: run.tree.budgets.executeTimeoutMs,
           signal: run.signal,
-          onCall: (call, signal) => context.with(executing, () => run.onCall(call, signal, block)),
+          onCall: (call, signal) => context.with(executing, () => run.onCall(call, signal, block, position)),
           onOutput: (chunk) =>
             run.tree.emit({
               type: 'code_output',
@@ -78,6 +81,7 @@ export async function runReply(run: ReplyContext, record: IterationRecord): Prom
       });
     } catch (error) {
       sandboxFailure = `the sandbox failed: ${errorMessage(error)}`;
+      run.tree.emit({ type: 'block_finished', ...ref, record: block, sandboxFailure });
       break;
     }
     Object.assign(block, {
@@ -89,6 +93,7 @@ export async function runReply(run: ReplyContext, record: IterationRecord): Prom
       ...(result.interrupted ? { interrupted: result.interrupted } : {}),
       ...(result.stateLost ? { stateLost: true } : {}),
     });
+    run.tree.emit({ type: 'block_finished', ...ref, record: block });
     const item: BlockFeedback = {
       stdout: result.stdout,
       stderr: result.stderr,

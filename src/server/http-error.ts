@@ -7,8 +7,8 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import type { ErrorCode } from '../contract/error-codes.js';
 import { DocumentError } from '../documents/document-error.js';
-import type { ErrorCode } from '../events/frames.js';
 import { SessionError } from '../sessions/session-error.js';
 import { InvalidCursorError } from '../store/list-cursor.js';
 import { FeedbackError } from '../tracing/feedback-recorder.js';

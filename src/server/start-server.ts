@@ -105,6 +105,12 @@ export async function startServer(
     tracing: observability.tracing,
     observers,
     turnOutput: { maxEvents: config.events.turnMaxOutputEvents, maxBytes: config.events.turnMaxOutputBytes },
+    runtime: {
+      maxDepth: config.rlm.maxDepth,
+      agentMaxIterations: config.agent.maxIterations,
+      rlmMaxIterations: config.rlm.maxIterations,
+      sandboxProvider: config.sandbox.provider,
+    },
   });
   // Models are the hot-reloadable part (with Daytona's credentials, which are read per use);
   // everything else takes effect at the next start (LiveConfig.takesEffect).

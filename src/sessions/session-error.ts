@@ -3,7 +3,7 @@
  * document or turn is reported exactly like one that does not exist: the code, the status and
  * the message never tell the two apart.
  */
-import type { ErrorCode } from '../events/frames.js';
+import type { ErrorCode } from '../contract/error-codes.js';
 
 export type SessionErrorCode = Extract<
   ErrorCode,

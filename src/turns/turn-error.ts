@@ -1,5 +1,5 @@
 /** A message or command the turn runner refuses, with the wire error code clients see. */
-import type { ErrorCode } from '../events/frames.js';
+import type { ErrorCode } from '../contract/error-codes.js';
 
 const marker = Symbol.for('fleet-rlm.TurnError');
 

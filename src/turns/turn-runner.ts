@@ -6,8 +6,9 @@
  * Also closes turns a crash left running, and drains on shutdown.
  */
 import type { ChatAgent } from '../agent/chat-agent.js';
+import type { MessageFrame } from '../contract/client-frames.js';
+import type { ErrorCode } from '../contract/error-codes.js';
 import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
-import type { ErrorCode, MessageFrame } from '../events/frames.js';
 import { LmError } from '../lm/lm-error.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import { isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
@@ -21,9 +22,10 @@ import type { ObserverRegistry, TurnRecord } from '../tracing/observer-registry.
 import { markError, mlflowTraceId, setJson, setOutputs, withSpan } from '../tracing/span-helpers.js';
 import type { Tracing } from '../tracing/tracing.js';
 import { errorMessage, preview } from '../util/text.js';
+import { runtimeContext, type TurnRuntimeSettings } from './chat-frame-mapper.js';
 import { activateMessageDocuments, createMessageSession, openNamedSession } from './message-session.js';
 import { TurnError } from './turn-error.js';
-import { newTurnId, TurnEventSink } from './turn-events.js';
+import { newTurnId, type TurnEnd, TurnEventSink } from './turn-events.js';
 import type { TurnOutputLimits } from './turn-output-budget.js';
 
 interface RunningTurn {
@@ -77,6 +79,8 @@ export class TurnRunner {
       observers?: ObserverRegistry;
       /** Live sandbox output each turn may stream and persist. */
       turnOutput?: TurnOutputLimits;
+      /** What every chat frame's `runtime` context reports of the server's settings. */
+      runtime: TurnRuntimeSettings;
     },
   ) {}
 
@@ -162,14 +166,12 @@ export class TurnRunner {
     }
     // From here to `running` nothing waits, so the reservation cannot be left behind.
     this.startSeqs.set(turn.id, startSeq);
-    const sink = new TurnEventSink(
-      this.deps.emitter,
-      store,
-      ref,
-      turn.id,
-      this.deps.log,
-      this.deps.turnOutput,
-    );
+    const sink = new TurnEventSink(this.deps.emitter, store, ref, turn.id, {
+      executionMode: turn.executionMode,
+      runtime: this.deps.runtime,
+      log: this.deps.log,
+      outputLimits: this.deps.turnOutput,
+    });
     const controller = new AbortController();
     const running: RunningTurn = {
       turn,
@@ -188,10 +190,11 @@ export class TurnRunner {
       execution_mode: turn.executionMode,
       client_message_id: turn.clientMessageId,
     });
-    void sink.passive('execution_started', {
-      turn_id: turn.id,
-      turn_index: turn.index,
-      task: preview(turn.userMessage, 500),
+    void sink.passive({
+      type: 'execution_started',
+      run_id: turn.id,
+      step: null,
+      summary: { turn_id: turn.id, turn_index: turn.index, task: preview(turn.userMessage, 500) },
     });
     const tracing = this.deps.tracing;
     running.done = withTurnScope(identityOf(turn), () =>
@@ -206,9 +209,10 @@ export class TurnRunner {
   async cancel(identity: Identity, sessionId: string): Promise<boolean> {
     const running = this.running.get(sessionId);
     if (!running || !isOwnedBy(running.turn, identity)) return false;
-    await this.finish(running, 'cancelled', {
+    await this.finish(running, {
+      status: 'cancelled',
       text: 'Turn cancelled',
-      payload: { reason: 'cancelled by the user' },
+      reason: 'cancelled by the user',
     });
     return true;
   }
@@ -227,7 +231,12 @@ export class TurnRunner {
         turn.id,
         'error',
         'The server restarted while this turn was running.',
-        { code: 'server_restarted' },
+        {
+          code: 'server_restarted',
+          trace_id: turn.traceId,
+          duration_ms: Math.max(0, Date.now() - turn.startedAt),
+          runtime: runtimeContext(this.deps.runtime, turn.executionMode, {}, false),
+        },
       );
       await this.deps.store.finishTurn(turn.id, {
         status: 'error',
@@ -247,9 +256,10 @@ export class TurnRunner {
     await Promise.race([waited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
     await Promise.all(
       [...this.running.values()].map((running) =>
-        this.finish(running, 'cancelled', {
+        this.finish(running, {
+          status: 'cancelled',
           text: 'Turn cancelled: the server is shutting down',
-          payload: { reason: 'server_shutdown' },
+          reason: 'server_shutdown',
         }),
       ),
     );
@@ -300,16 +310,12 @@ export class TurnRunner {
         signal: controller.signal,
         emit: (event) => sink.handle(event),
       });
-      await this.finish(running, 'completed', {
+      await this.finish(running, {
+        status: 'completed',
         text: outcome.answer,
-        payload: {
-          usage: wireUsage(outcome.usage),
-          cost_usd: outcome.usage.costUsd,
-          turn_index: turn.index,
-          iterations: outcome.iterations,
-          delegations: outcome.delegations,
-        },
         usage: outcome.usage,
+        iterations: outcome.iterations,
+        delegations: outcome.delegations,
       });
       return { status: 'completed', text: outcome.answer, usage: outcome.usage };
     } catch (error) {
@@ -319,7 +325,7 @@ export class TurnRunner {
       this.deps.log(`turn ${turn.id} failed (${code}): ${errorMessage(error)}`);
       // A provider's error may quote the request's key; the frame is kept and replayed.
       const text = this.deps.redact?.(errorMessage(error)) ?? errorMessage(error);
-      await this.finish(running, 'error', { text, payload: { code } });
+      await this.finish(running, { status: 'error', text, code });
       return { status: 'error', error: `${code}: ${errorMessage(error)}`, usage: EMPTY_USAGE };
     }
   }
@@ -337,26 +343,27 @@ export class TurnRunner {
   }
 
   /** Emits the one terminal frame and records the outcome; later calls do nothing. */
-  private async finish(
-    running: RunningTurn,
-    status: 'completed' | 'cancelled' | 'error',
-    terminal: { text: string; payload: Record<string, unknown>; usage?: TurnUsage },
-  ): Promise<void> {
+  private async finish(running: RunningTurn, terminal: TurnEnd): Promise<void> {
     if (running.finished) return;
     running.finished = true;
+    const { status } = terminal;
     if (status === 'cancelled') running.controller.abort(new Error('turn cancelled'));
     const { turn, sink } = running;
     const finishedAt = Date.now();
-    const kind = status === 'completed' ? 'final' : status === 'cancelled' ? 'cancelled' : 'error';
-    const usage = terminal.usage ?? EMPTY_USAGE;
+    const durationMs = finishedAt - turn.startedAt;
+    const usage = terminal.status === 'completed' ? terminal.usage : EMPTY_USAGE;
+    const failure =
+      terminal.status === 'error'
+        ? terminal.code
+        : terminal.status === 'cancelled'
+          ? terminal.reason
+          : undefined;
     // Record the outcome first: a client reacting to the terminal frame (reading the turn, or
     // sending the next message at once) must find this turn finished and the session free.
     await this.deps.store
       .finishTurn(turn.id, {
         status,
-        ...(status === 'completed'
-          ? { assistantMessage: terminal.text }
-          : { error: String(terminal.payload.code ?? terminal.payload.reason ?? status) }),
+        ...(failure === undefined ? { assistantMessage: terminal.text } : { error: failure }),
         finishedAt,
         usage,
         ...(running.traceId ? { traceId: running.traceId } : {}),
@@ -365,30 +372,16 @@ export class TurnRunner {
         this.deps.log(`could not record the end of turn ${turn.id}: ${errorMessage(error)}`),
       );
     if (this.running.get(turn.sessionId) === running) this.running.delete(turn.sessionId);
-    const completed = sink.passive('execution_completed', {
-      run_id: turn.id,
-      status: status === 'completed' ? 'completed' : status,
-      duration_ms: finishedAt - turn.startedAt,
-      usage: wireUsage(usage),
-      final_artifact:
-        status === 'completed' ? { kind: 'assistant_response', value: { text: terminal.text } } : null,
-    });
-    const terminalFrame = sink.chat(kind, terminal.text, {
-      ...terminal.payload,
-      trace_id: running.traceId,
-      duration_ms: finishedAt - turn.startedAt,
-    });
     this.deps.observers?.turnFinished({
       ...this.turnRecord(running),
       status,
-      durationMs: finishedAt - turn.startedAt,
+      durationMs,
       inputTokens: usage.inputTokens,
       outputTokens: usage.outputTokens,
       costUsd: usage.costUsd,
-      ...(status === 'error' ? { error: String(terminal.payload.code ?? 'error') } : {}),
+      ...(terminal.status === 'error' ? { error: terminal.code } : {}),
     });
-    sink.close();
-    await Promise.all([completed, terminalFrame]);
+    await sink.end(terminal, { turnIndex: turn.index, durationMs, traceId: running.traceId });
   }
 
   private attach(session: OwnedSession, turn: TurnRow): SubmitResult {
@@ -413,15 +406,6 @@ export class TurnRunner {
 
 function identityOf(turn: TurnRow) {
   return { sessionId: turn.sessionId, workspaceId: turn.workspaceId, userId: turn.userId };
-}
-
-function wireUsage(usage: TurnUsage) {
-  return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    total_tokens: usage.totalTokens,
-    cost_usd: usage.costUsd,
-  };
 }
 
 function errorCode(error: unknown): ErrorCode {

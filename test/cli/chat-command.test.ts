@@ -17,9 +17,10 @@ import { ChatRepl } from '../../src/cli/chat-repl.js';
 import { chatStyle, colourEnabled } from '../../src/cli/chat-style.js';
 import { ExecutionClient } from '../../src/client/execution-client.js';
 import { FleetHttpClient } from '../../src/client/http-client.js';
-import { type ChatEvent, EVENT_VERSION, type EventKind } from '../../src/events/frames.js';
+import type { ChatEvent, EventKind } from '../../src/contract/chat-events.js';
 import { mintDevToken } from '../../src/server/auth/dev-token.js';
 import { type LiveServer, startLiveServer } from '../client/live-server.js';
+import { chatEventFixture, finalPayload, TEST_RUNTIME } from '../support/frame-fixtures.js';
 import type { ScriptedRequest } from '../support/scripted-lm-server.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -297,17 +298,13 @@ describe('fleet-rlm chat', () => {
 
 describe('ChatRenderer', () => {
   let seq = 0;
-  const event = (kind: EventKind, text: string, payload: Record<string, unknown> = {}): ChatEvent => ({
-    kind,
-    text,
-    payload,
-    timestamp: new Date(0).toISOString(),
-    version: EVENT_VERSION,
-    event_id: `e${++seq}`,
-    seq,
-    session_id: 's',
-    turn_id: 't',
-  });
+  const event = <K extends EventKind>(
+    kind: K,
+    text: string,
+    payload: Parameters<typeof chatEventFixture<K>>[2],
+  ): ChatEvent => chatEventFixture(kind, text, payload, { seq: ++seq });
+  const usage = { input_tokens: 1000, output_tokens: 200, total_tokens: 1200, cost_usd: 0 };
+  const rlm = { ...TEST_RUNTIME, execution_profile: 'RLM_ROOT' as const };
   const render = (isTTY: boolean, events: ChatEvent[]) => {
     let out = '';
     let err = '';
@@ -328,9 +325,17 @@ describe('ChatRenderer', () => {
       iteration: 1,
       tools: ['list_documents'],
     }),
-    event('tool_call', 'list_documents', { tool_name: 'list_documents', arguments: {} }),
+    event('tool_call', 'list_documents', {
+      call_id: 'c1',
+      tool_name: 'list_documents',
+      arguments: {},
+      tool_input: {},
+      tool_args: {},
+      iteration: 1,
+      step_id: 't:s2',
+    }),
     event('assistant_token', 'None.', { iteration: 2 }),
-    event('final', 'None.', { iterations: 2, usage: { totalTokens: 1200 }, duration_ms: 1500 }),
+    event('final', 'None.', { ...finalPayload('None.'), iterations: 2, usage, duration_ms: 1500 }),
   ];
 
   it('rewrites a streamed thought in place on a terminal, with colour', () => {
@@ -350,19 +355,52 @@ describe('ChatRenderer', () => {
       'I should look at the documents first.\n→ list_documents\nNone.\n✓ done · 2 steps · 1,200 tokens · 1.5 s\n',
     );
     const { out, err } = render(false, [
-      event('reasoning_step', 'Delegating.', { iteration: 1 }),
-      event('rlm_executing', 'started', { depth: 0, model: 'openai/delegate', question: 'Who?' }),
-      event('sandbox_output', 'a\nb', { depth: 0, run_id: 'r', stream: 'stdout' }),
+      event('reasoning_step', 'Delegating.', { iteration: 1, tools: ['delegate_to_rlm'] }),
+      event('rlm_executing', 'started', {
+        call_id: 'c1',
+        tool_name: 'delegate_to_rlm',
+        run_id: 'r',
+        parent_run_id: null,
+        depth: 0,
+        model: 'openai/delegate',
+        question: 'Who?',
+        runtime: rlm,
+      }),
+      event('status', 'a\nb', {
+        phase: 'sandbox_output',
+        stream_text: 'a\nb',
+        stream: 'stdout',
+        call_id: 'c1',
+        run_id: 'r',
+        depth: 0,
+        iteration: 1,
+        runtime: rlm,
+      }),
       event('trajectory_step', 'found it', {
+        call_id: 'c1',
+        run_id: 'r',
         depth: 0,
         iteration: 1,
         reasoning: 'found it',
         code: ['print(1)'],
+        output: ['1'],
+        errors: [],
         submitted: true,
         llm_calls_used: 1,
         max_llm_calls: 50,
+        duration_ms: 12,
+        step_index: 0,
+        step_data: {
+          index: 0,
+          thought: 'found it',
+          action: 'submitted the answer',
+          tool_name: 'repl',
+          tool_input: 'print(1)',
+          observation: '1',
+        },
+        runtime: rlm,
       }),
-      event('error', 'the model timed out', { code: 'llm_timeout' }),
+      event('error', 'the model timed out', { code: 'llm_timeout', trace_id: null, duration_ms: 30 }),
     ]);
     expect(out).toBe(
       [

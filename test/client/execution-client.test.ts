@@ -11,7 +11,7 @@ import { WebSocketServer } from 'ws';
 import { ClientError } from '../../src/client/client-error.js';
 import { ExecutionClient } from '../../src/client/execution-client.js';
 import { FleetHttpClient } from '../../src/client/http-client.js';
-import type { ChatEvent, EventKind } from '../../src/events/frames.js';
+import type { ChatEvent, EventKind } from '../../src/contract/chat-events.js';
 import { mintDevToken } from '../../src/server/auth/dev-token.js';
 import { type LiveServer, startLiveServer } from './live-server.js';
 

@@ -6,20 +6,18 @@ import { describe, expect, it } from 'vitest';
 import { FollowedSessions } from '../../src/client/followed-sessions.js';
 import { reconnectDelay } from '../../src/client/reconnect-policy.js';
 import { executionSocketUrl, httpBaseUrl } from '../../src/client/server-url.js';
-import { type ChatEvent, EVENT_VERSION, type EventKind } from '../../src/events/frames.js';
+import type { ChatEvent } from '../../src/contract/chat-events.js';
+import { chatEventFixture, finalPayload, PROGRESS } from '../support/frame-fixtures.js';
 
-function event(sessionId: string, seq: number, kind: EventKind = 'assistant_token'): ChatEvent {
-  return {
-    kind,
-    text: '',
-    payload: {},
-    timestamp: new Date(0).toISOString(),
-    version: EVENT_VERSION,
-    event_id: `e${seq}`,
-    seq,
-    session_id: sessionId,
-    turn_id: 't',
-  };
+function event(
+  sessionId: string,
+  seq: number,
+  kind: 'assistant_token' | 'status' | 'final' = 'assistant_token',
+): ChatEvent {
+  const fields = { seq, session_id: sessionId };
+  if (kind === 'status') return chatEventFixture('status', '', PROGRESS, fields);
+  if (kind === 'final') return chatEventFixture('final', '', finalPayload(''), fields);
+  return chatEventFixture('assistant_token', '', { iteration: 1 }, fields);
 }
 
 describe('FollowedSessions', () => {

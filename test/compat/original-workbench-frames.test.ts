@@ -10,10 +10,9 @@
  * (`event_id`, used as React keys) and the `final` payload's `mlflow_trace_id`.
  *
  * These frames are built by the typed-contract work on the frame payloads; until that is merged
- * this file is expected to fail. The conversation itself is in `original-workbench.test.ts`.
+ * this file failed (6 of 6); they are in now. The conversation itself is in `original-workbench.test.ts`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatEvent } from '../../src/events/frames.js';
 import { mintDevToken } from '../../src/server/auth/dev-token.js';
 import { DELEGATE, type Harness, PLANNER, script, startHarness } from '../support/server-harness.js';
 import { OriginalClient, WORKBENCH_ORIGIN } from './original-client.js';
@@ -22,7 +21,18 @@ const SECRET = 'a-long-test-secret-that-is-not-the-default-value';
 const PRINTED = 'sandbox says hi';
 
 let harness: Harness;
-let chat: ChatEvent[];
+/**
+ * A chat event as the original's JavaScript sees it: untyped JSON it reads field by field (our
+ * own clients read the typed contract instead).
+ */
+interface RawChatEvent {
+  kind: string;
+  text: string;
+  event_id?: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the original reads frames as untyped JSON
+  payload: Record<string, any>;
+}
+let chat: RawChatEvent[];
 let passive: Array<Record<string, unknown>>;
 
 beforeAll(async () => {

@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
+import type { EventEnvelope } from '../../src/contract/chat-events.js';
 import { sessionKey } from '../../src/events/event-bus.js';
 import { ExecutionEventEmitter, type SessionRef } from '../../src/events/execution-event-emitter.js';
-import type { EventEnvelope } from '../../src/events/frames.js';
 import { MemoryEventBus } from '../../src/events/memory-event-bus.js';
 import { type FrameSink, Subscription } from '../../src/events/subscription.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
+import { PROGRESS } from '../support/frame-fixtures.js';
 
 let store: Store;
 let bus: MemoryEventBus;
@@ -64,7 +65,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 describe('ExecutionEventEmitter', () => {
   it('numbers frames 1..N per session and stream, even when emitted concurrently', async () => {
     const frames = await Promise.all(
-      range(1, 50).map((n) => emitter.emitEvent(ref, null, 'status', `frame ${n}`)),
+      range(1, 50).map((n) => emitter.emitEvent(ref, null, 'status', `frame ${n}`, PROGRESS)),
     );
     expect(frames.map((frame) => frame.seq)).toEqual(range(1, 50));
     expect(frames.map((frame) => frame.text)).toEqual(range(1, 50).map((n) => `frame ${n}`));
@@ -72,9 +73,10 @@ describe('ExecutionEventEmitter', () => {
       type: 'execution_started',
       run_id: 'r',
       step: null,
-      summary: null,
+      summary: { turn_id: 'r', turn_index: 1, task: 'a task' },
     });
     expect(passive.seq).toBe(1);
+    expect(passive.event_id).toMatch(/^[0-9a-f-]{36}$/);
     expect((await store.seqRange(ref.sessionId, 'chat')).last).toBe(50);
   });
 
@@ -85,25 +87,27 @@ describe('ExecutionEventEmitter', () => {
         .readEvents(ref.sessionId, 'chat', message.seq - 1, 1)
         .then((rows) => seenInLog.push(rows[0]?.seq === message.seq));
     });
-    await Promise.all(range(1, 20).map(() => emitter.emitEvent(ref, null, 'status', 'x')));
+    await Promise.all(range(1, 20).map(() => emitter.emitEvent(ref, null, 'status', 'x', PROGRESS)));
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(seenInLog).toEqual(range(1, 20).map(() => true));
   });
 
   it('continues the sequence after a restart', async () => {
-    await emitter.emitEvent(ref, null, 'status', 'before');
-    await emitter.emitEvent(ref, null, 'status', 'before');
+    await emitter.emitEvent(ref, null, 'status', 'before', PROGRESS);
+    await emitter.emitEvent(ref, null, 'status', 'before', PROGRESS);
     const restarted = new ExecutionEventEmitter(store, new MemoryEventBus(), { replayLimit: 10_000 });
-    expect((await restarted.emitEvent(ref, null, 'status', 'after')).seq).toBe(3);
+    expect((await restarted.emitEvent(ref, null, 'status', 'after', PROGRESS)).seq).toBe(3);
   });
 });
 
 describe('Subscription', () => {
   it('replays after sinceSeq, then continues live, each seq exactly once', async () => {
-    for (const n of range(1, 10)) await emitter.emitEvent(ref, null, 'status', `${n}`);
+    for (const n of range(1, 10)) await emitter.emitEvent(ref, null, 'status', `${n}`, PROGRESS);
     const sink = new CollectingSink();
     const subscription = subscribe(sink, 4);
-    const live = Promise.all(range(11, 30).map(() => emitter.emitEvent(ref, null, 'status', 'live')));
+    const live = Promise.all(
+      range(11, 30).map(() => emitter.emitEvent(ref, null, 'status', 'live', PROGRESS)),
+    );
     await subscription.ready;
     await live;
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -112,11 +116,11 @@ describe('Subscription', () => {
   });
 
   it('starts live when no sinceSeq is given', async () => {
-    for (const n of range(1, 5)) await emitter.emitEvent(ref, null, 'status', `${n}`);
+    for (const n of range(1, 5)) await emitter.emitEvent(ref, null, 'status', `${n}`, PROGRESS);
     const sink = new CollectingSink();
     const subscription = subscribe(sink);
     await subscription.ready;
-    await emitter.emitEvent(ref, null, 'status', 'new');
+    await emitter.emitEvent(ref, null, 'status', 'new', PROGRESS);
     expect(sink.seqs).toEqual([6]);
     subscription.close();
   });
@@ -126,19 +130,19 @@ describe('Subscription', () => {
     const subscription = subscribe(sink, 0, 8);
     await subscription.ready;
     sink.jammed = true;
-    for (const n of range(1, 500)) await emitter.emitEvent(ref, null, 'status', `${n}`);
+    for (const n of range(1, 500)) await emitter.emitEvent(ref, null, 'status', `${n}`, PROGRESS);
     // Jammed: at most the first frame went out before congestion was noticed, nothing queued.
     expect(sink.seqs.length).toBeLessThanOrEqual(1);
     sink.jammed = false;
     await new Promise((resolve) => setTimeout(resolve, 200));
-    await emitter.emitEvent(ref, null, 'status', 'after');
+    await emitter.emitEvent(ref, null, 'status', 'after', PROGRESS);
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(sink.seqs).toEqual(range(1, 501));
     subscription.close();
   });
 
   it('reports a gap when the requested frames were trimmed away', async () => {
-    for (const n of range(1, 20)) await emitter.emitEvent(ref, null, 'status', `${n}`);
+    for (const n of range(1, 20)) await emitter.emitEvent(ref, null, 'status', `${n}`, PROGRESS);
     await store.trimEvents(ref.sessionId, 'chat', 5);
     const gaps: Array<[number, number]> = [];
     const sink = new CollectingSink();

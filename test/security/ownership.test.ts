@@ -4,7 +4,7 @@
  * not reach the database as an array, and a refused message must leave nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, type Harness, PLANNER, RecordingSocket, script } from '../support/server-harness.js';
+import { api, asKind, type Harness, PLANNER, RecordingSocket, script } from '../support/server-harness.js';
 import { bearer, securedHarness } from './support/identities.js';
 
 let harness: Harness;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   const socket = await RecordingSocket.open(`${harness.wsUrl}/api/v1/ws/execution`, alice);
   socket.send({ type: 'message', content: 'hi', session_id: aliceSession });
   await socket.untilTerminal();
-  const final = socket.events().at(-1)!;
+  const final = asKind(socket.events().at(-1), 'final');
   aliceTurn = final.turn_id!;
   aliceTrace = final.payload.trace_id as string;
   await socket.close();

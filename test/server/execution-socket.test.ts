@@ -3,9 +3,10 @@
  * process sandbox, and the scripted OpenAI-compatible model server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChatEvent } from '../../src/events/frames.js';
+import type { ChatEvent } from '../../src/contract/chat-events.js';
 import {
   api,
+  asKind,
   DELEGATE,
   type Harness,
   PLANNER,
@@ -93,11 +94,11 @@ describe('/api/v1/ws/execution', () => {
     expect(events.find((event) => event.kind === 'reasoning_step')!.text).toBe('Let me delegate.');
     const trajectory = events.filter((event) => event.kind === 'trajectory_step');
     expect(trajectory.map((event) => event.payload.depth)).toEqual([0, 0]);
-    const final = events.at(-1)!;
+    const final = asKind(events.at(-1), 'final');
     expect(final.text).toBe('The code is 42 and that is the whole answer.');
     expect(final.payload).toMatchObject({ turn_index: 1, delegations: 1 });
     expect(final.payload).toHaveProperty('trace_id');
-    expect((final.payload.usage as { total_tokens: number }).total_tokens).toBeGreaterThan(0);
+    expect(final.payload.usage.total_tokens).toBeGreaterThan(0);
     expect(final.payload.cost_usd).toBe(0); // no price is configured for the scripted models
     const streamed = events
       .filter((event) => event.kind === 'assistant_token' && event.payload.iteration === 2)

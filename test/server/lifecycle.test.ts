@@ -10,7 +10,15 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { openStore } from '../../src/store/open-store.js';
 import { createTestDatabase, requirePostgres } from '../support/postgres-database.js';
-import { api, PLANNER, RecordingSocket, script, startHarness, waitFor } from '../support/server-harness.js';
+import {
+  api,
+  asKind,
+  PLANNER,
+  RecordingSocket,
+  script,
+  startHarness,
+  waitFor,
+} from '../support/server-harness.js';
 
 const identity = { workspaceId: 'default', userId: 'anonymous' };
 
@@ -41,7 +49,12 @@ describe('server lifecycle', () => {
           seq: 1,
           kind: 'error',
           turn_id: turn.id,
-          payload: { code: 'server_restarted' },
+          payload: {
+            code: 'server_restarted',
+            trace_id: null,
+            duration_ms: expect.any(Number),
+            runtime: expect.objectContaining({ depth: 0, execution_mode: 'auto', sandbox_active: false }),
+          },
         }),
       ]);
       await socket.close();
@@ -104,7 +117,7 @@ describe('server lifecycle', () => {
       });
       expect((await api(harness, 'GET', '/ready')).body).toMatchObject({ ready: true, database: 'ready' });
       // The turn's trace lands in the Postgres trace store too, with its tree.
-      const traceId = socket.events().at(-1)!.payload.trace_id as string;
+      const traceId = asKind(socket.events().at(-1), 'final').payload.trace_id as string;
       await harness.server.flushTraces();
       const trace = await api(harness, 'GET', `/api/v1/traces/${traceId}`);
       expect(trace.body!.trace).toMatchObject({ trace_id: traceId, session_id: sessionId, source: 'local' });

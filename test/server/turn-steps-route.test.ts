@@ -4,7 +4,7 @@
  * tree the passive stream showed live, step for step, and someone else's turn must look unknown.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionStep } from '../../src/events/frames.js';
+import type { ExecutionStep } from '../../src/contract/passive-frames.js';
 import { bearer, runPython, securedHarness } from '../security/support/identities.js';
 import { api, type Harness, PLANNER, RecordingSocket, script } from '../support/server-harness.js';
 

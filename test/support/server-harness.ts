@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config/config.js';
-import type { ChatEvent, PassiveFrame } from '../../src/events/frames.js';
+import {
+  type ChatEvent,
+  type ChatEventOf,
+  type EventKind,
+  isEventOf,
+} from '../../src/contract/chat-events.js';
+import type { PassiveFrame } from '../../src/contract/passive-frames.js';
 import { type RunningServer, startServer } from '../../src/server/start-server.js';
 import { ScriptedLmServer, type ScriptRule } from './scripted-lm-server.js';
 
@@ -197,4 +203,11 @@ export async function waitFor(test: () => boolean, timeoutMs = 20_000): Promise<
     if (performance.now() > deadline) throw new Error('timed out waiting for a condition');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** `event` narrowed to `kind`; throws, saying what came instead, when it is of another kind. */
+export function asKind<K extends EventKind>(event: ChatEvent | undefined, kind: K): ChatEventOf<K> {
+  if (!event || !isEventOf(event, kind))
+    throw new Error(`expected a ${kind} event, got ${event ? `${event.kind}: ${event.text}` : 'none'}`);
+  return event;
 }

@@ -11,6 +11,7 @@ import { mintDevToken } from '../../src/server/auth/dev-token.js';
 import { CaptureServer } from '../analytics/capture-server.js';
 import {
   api,
+  asKind,
   DELEGATE,
   type Harness,
   PLANNER,
@@ -85,7 +86,7 @@ async function turn(sessionId: string, content: string) {
   socket.send({ type: 'message', content, session_id: sessionId });
   await socket.untilTerminal();
   await socket.close();
-  return socket.events().at(-1)!;
+  return asKind(socket.events().at(-1), 'final');
 }
 
 async function mlflowGet(path: string) {

@@ -10,6 +10,8 @@ import { runRlm } from '../../rlm/rlm-engine.js';
 import type { RlmResult } from '../../rlm/rlm-types.js';
 import { mapSettled } from '../../util/concurrency.js';
 import { errorMessage } from '../../util/text.js';
+import { toolCallNode } from '../agent-events.js';
+import { relayRlmEvents } from '../rlm-relay.js';
 import { type ToolContext, toolFailure } from './tool-context.js';
 
 const TRUNCATED = '\n[truncated delegate output]';
@@ -17,6 +19,7 @@ const TRUNCATED = '\n[truncated delegate output]';
 async function delegate(
   context: ToolContext,
   callId: string,
+  toolName: string,
   task: string,
   documentRef: string | undefined,
   lane: number,
@@ -40,7 +43,7 @@ async function delegate(
     budgets: context.rlmBudgets,
     signal: context.signal,
     contextName: `turn${context.turnIndex}.${callId.replace(/\W/g, '')}.${lane}`,
-    onEvent: (event) => context.emit({ type: 'rlm', callId, event }),
+    onEvent: relayRlmEvents(context.emit, { callId, toolName, lane, parent: toolCallNode(callId) }),
   });
   context.addUsage(result.usage);
   const limit = context.agent.delegateResultChars;
@@ -75,7 +78,7 @@ export function delegationTools(context: ToolContext) {
         const refused = reserve(context, 1);
         if (refused) return toolFailure(refused);
         try {
-          return await delegate(context, toolCallId, task, document, 0);
+          return await delegate(context, toolCallId, 'delegate_to_rlm', task, document, 0);
         } catch (error) {
           return toolFailure(`the delegated run failed: ${errorMessage(error)}`);
         }
@@ -94,7 +97,7 @@ export function delegationTools(context: ToolContext) {
         const refused = reserve(context, tasks.length);
         if (refused) return toolFailure(refused);
         const settled = await mapSettled(tasks, Math.min(4, tasks.length), (item, index) =>
-          delegate(context, toolCallId, item.task, item.document, index),
+          delegate(context, toolCallId, 'delegate_to_rlm_batched', item.task, item.document, index),
         );
         return settled.map((item, index) => ({
           task: tasks[index]!.task,

@@ -2,6 +2,7 @@
 import { tool } from 'ai';
 import { z } from 'zod';
 import { CORE_MEMORY_SECTIONS } from '../../sessions/core-memory.js';
+import { toolCallNode } from '../agent-events.js';
 import { type ToolContext, toolFailure } from './tool-context.js';
 
 export function memoryTool(context: ToolContext) {
@@ -14,11 +15,17 @@ export function memoryTool(context: ToolContext) {
         content: z.string(),
         mode: z.enum(['replace', 'append']).default('append'),
       }),
-      execute: async ({ section, content, mode }) => {
+      execute: async ({ section, content, mode }, { toolCallId }) => {
         const key = section as (typeof CORE_MEMORY_SECTIONS)[number];
         const edit = await context.session.editCoreMemory(key, content, mode);
         if (!edit.ok) return toolFailure(edit.error);
-        context.emit({ type: 'memory_update', section, mode, content: edit.content });
+        context.emit({
+          type: 'memory_update',
+          section,
+          mode,
+          content: edit.content,
+          parent: toolCallNode(toolCallId),
+        });
         return `${section} is now ${edit.content.length} characters.`;
       },
     }),

@@ -6,9 +6,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
+import { type ClientFrame, clientFrame } from '../../contract/client-frames.js';
 import { DocumentError } from '../../documents/document-error.js';
 import { sessionKey } from '../../events/event-bus.js';
-import { type ClientFrame, clientFrame } from '../../events/frames.js';
 import { Subscription } from '../../events/subscription.js';
 import { SessionError } from '../../sessions/session-error.js';
 import type { Identity } from '../../store/store.js';

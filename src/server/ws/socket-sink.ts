@@ -5,7 +5,8 @@
  * ws has not flushed yet, so a slow client falls back to replay instead of growing server memory.
  */
 import type { WebSocket } from 'ws';
-import { ERROR_CODES, type ErrorCode, type ServerEnvelope } from '../../events/frames.js';
+import type { ServerEnvelope } from '../../contract/chat-events.js';
+import { ERROR_CODES, type ErrorCode } from '../../contract/error-codes.js';
 import type { FrameSink } from '../../events/subscription.js';
 import type { SecretRedactor } from '../../tracing/redaction.js';
 
