@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { EXECUTION_MODES } from './client-frames.js';
 import { errorCode } from './error-codes.js';
-import { usageSchema } from './http-schemas.js';
+import { usageSchema } from './usage-schema.js';
 
 export const EVENT_VERSION = 2;
 

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import type { StepRow } from '../store/step-store.js';
 import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
 import { type ExecutionStep, executionStep } from './passive-frames.js';
+import { usageSchema } from './usage-schema.js';
 
 export const errorBody = z.object({
   code: z.string(),
@@ -17,13 +18,6 @@ export const errorBody = z.object({
   detail: z.string(),
   details: z.record(z.string(), z.unknown()).optional(),
   request_id: z.string().optional(),
-});
-
-export const usageSchema = z.object({
-  input_tokens: z.number(),
-  output_tokens: z.number(),
-  total_tokens: z.number(),
-  cost_usd: z.number(),
 });
 
 export const sessionSchema = z.object({

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { finalArtifact } from './chat-events.js';
-import { usageSchema } from './http-schemas.js';
+import { usageSchema } from './usage-schema.js';
 
 export const STEP_TYPES = ['llm', 'tool', 'repl', 'memory', 'output'] as const;
 export type StepType = (typeof STEP_TYPES)[number];

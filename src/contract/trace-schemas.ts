@@ -4,7 +4,7 @@
  * feedback on a turn's answer.
  */
 import { z } from 'zod';
-import { usageSchema } from './http-schemas.js';
+import { usageSchema } from './usage-schema.js';
 
 export const traceSummarySchema = z.object({
   trace_id: z.string(),
