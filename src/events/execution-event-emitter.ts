@@ -30,22 +30,35 @@ interface StreamState {
   last?: number;
   loading?: Promise<void>;
   sinceTrim: number;
+  /** Frames handed a seq and not written yet. */
+  inFlight: number;
 }
 
 export interface EmitterStats {
   emitted: number;
   notDurable: number;
+  /** Stream counters held in memory (bounded: idle ones are dropped and read again on use). */
+  streams: number;
 }
+
+export interface EmitterOptions {
+  replayLimit: number;
+  /** Stream counters kept beyond the ones being written to; the oldest idle ones go first. */
+  maxIdleStreams?: number;
+  log?: (message: string) => void;
+}
+
+const MAX_IDLE_STREAMS = 1024;
 
 export class ExecutionEventEmitter {
   private readonly streams = new Map<string, StreamState>();
   private readonly writer: EventLogWriter;
-  private readonly counters: EmitterStats = { emitted: 0, notDurable: 0 };
+  private readonly counters = { emitted: 0, notDurable: 0 };
 
   constructor(
     readonly store: EventLog,
     readonly bus: EventBus,
-    private readonly options: { replayLimit: number; log?: (message: string) => void },
+    private readonly options: EmitterOptions,
   ) {
     this.writer = new EventLogWriter(store, options.log);
   }
@@ -92,7 +105,7 @@ export class ExecutionEventEmitter {
   }
 
   stats(): EmitterStats {
-    return { ...this.counters };
+    return { ...this.counters, streams: this.streams.size };
   }
 
   /** Resolves once every frame emitted so far is written. */
@@ -132,15 +145,23 @@ export class ExecutionEventEmitter {
     const seq = ++state.last!;
     const frame = build(seq);
     const text = JSON.stringify(frame);
-    const durable = await this.writer.write({
-      sessionId: ref.sessionId,
-      stream,
-      seq,
-      turnId,
-      frame,
-      frameJson: text,
-      createdAt: Date.now(),
-    });
+    // Counted before the first await: a state with writes in flight is never dropped, since a
+    // fresh one read from the log then could hand out a seq that is not durable yet.
+    state.inFlight++;
+    let durable: boolean;
+    try {
+      durable = await this.writer.write({
+        sessionId: ref.sessionId,
+        stream,
+        seq,
+        turnId,
+        frame,
+        frameJson: text,
+        createdAt: Date.now(),
+      });
+    } finally {
+      state.inFlight--;
+    }
     this.counters.emitted++;
     if (!durable) this.counters.notDurable++;
     this.bus.publish(sessionKey(ref.workspaceId, ref.userId, ref.sessionId), { stream, seq, frame, text });
@@ -150,15 +171,29 @@ export class ExecutionEventEmitter {
         .trimEvents(ref.sessionId, stream, this.options.replayLimit)
         .catch((error: unknown) => this.options.log?.(`trimming the replay log failed: ${String(error)}`));
     }
+    this.dropIdleStreams();
     return frame;
   }
 
-  /** The stream's counter, read once from the log so seq continues across restarts. */
+  /** Keeps the counters map bounded: the oldest counters with nothing in flight are dropped. */
+  private dropIdleStreams(): void {
+    const limit = this.options.maxIdleStreams ?? MAX_IDLE_STREAMS;
+    if (this.streams.size <= limit) return;
+    for (const [key, state] of this.streams) {
+      if (this.streams.size <= limit) return;
+      if (state.inFlight === 0 && state.last !== undefined) this.streams.delete(key);
+    }
+  }
+
+  /**
+   * The stream's counter, read once from the log so seq continues across restarts (and after
+   * an idle counter was dropped).
+   */
   private async state(sessionId: string, stream: EventStream): Promise<StreamState> {
     const key = streamKey(sessionId, stream);
     let state = this.streams.get(key);
     if (!state) {
-      const created: StreamState = { sinceTrim: 0 };
+      const created: StreamState = { sinceTrim: 0, inFlight: 0 };
       created.loading = this.store.seqRange(sessionId, stream).then(
         (range) => {
           created.last = range.last;
@@ -172,7 +207,8 @@ export class ExecutionEventEmitter {
       state = created;
     }
     if (state.last === undefined) await state.loading;
-    return state;
+    // Dropped while it loaded (it was idle): use the one in the map now, so seqs stay unique.
+    return this.streams.get(key) === state ? state : this.state(sessionId, stream);
   }
 
   /** Forget a deleted session's counters. */

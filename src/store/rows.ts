@@ -98,6 +98,7 @@ export function toTurnRow(row: Selectable<TurnsTable>): TurnRow {
     durationMs: row.duration_ms,
     usage: usageOf(row),
     traceId: row.trace_id,
+    chatStartSeq: row.chat_start_seq == null ? null : Number(row.chat_start_seq),
   };
 }
 

@@ -68,6 +68,8 @@ export interface TurnsTable extends UsageColumns {
   finished_at: number | null;
   duration_ms: number | null;
   trace_id: string | null;
+  /** Added by 0004; null on older turns. */
+  chat_start_seq: number | null;
 }
 
 export interface ExecutionStepsTable {

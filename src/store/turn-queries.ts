@@ -59,8 +59,14 @@ export async function createTurn(
         ...usageColumns(ZERO_USAGE),
         trace_id: null,
       };
-      await trx.insertInto('turns').values(row).execute();
-      return toTurnRow(row);
+      // Written only when known, so callers that do not track it also work on a schema before
+      // 0004 (the migration tests write through an older schema).
+      const startSeq = fields.chatStartSeq;
+      await trx
+        .insertInto('turns')
+        .values(startSeq === undefined ? row : { ...row, chat_start_seq: startSeq })
+        .execute();
+      return toTurnRow({ ...row, chat_start_seq: startSeq ?? null });
     });
   } catch (error) {
     if (fields.clientMessageId !== undefined && isUniqueViolation(error, CLIENT_MESSAGE_INDEX)) {

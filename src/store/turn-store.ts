@@ -31,6 +31,8 @@ export interface TurnRow extends Identity {
   durationMs: number | null;
   usage: TurnUsage;
   traceId: string | null;
+  /** The session's last chat seq before this turn's first frame (null on turns older than 0004). */
+  chatStartSeq: number | null;
 }
 
 export interface TurnStore {
@@ -43,6 +45,8 @@ export interface TurnStore {
     userMessage: string;
     executionMode: ExecutionMode;
     startedAt: number;
+    /** The last chat seq before the turn (null when unknown). */
+    chatStartSeq?: number;
   }): Promise<TurnRow>;
   getTurn(id: string): Promise<TurnRow | undefined>;
   findTurnByClientMessageId(sessionId: string, clientMessageId: string): Promise<TurnRow | undefined>;

@@ -32,8 +32,6 @@ interface RunningTurn {
   turn: TurnRow;
   controller: AbortController;
   sink: TurnEventSink;
-  /** Seq of the last chat frame before this turn (a client attaching replays after it). */
-  startSeq: number;
   done: Promise<void>;
   finished: boolean;
   /** MLflow form of the turn's trace id; null when tracing is off. */
@@ -57,7 +55,6 @@ const EMPTY_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0
 
 export class TurnRunner {
   private readonly running = new Map<string, RunningTurn>();
-  private readonly startSeqs = new Map<string, number>();
   /** Sessions whose turn is being created: between the in-progress check and `running`. */
   private readonly starting = new Set<string>();
   private accepting = true;
@@ -143,9 +140,10 @@ export class TurnRunner {
     this.starting.add(session.id);
     const ref: SessionRef = { ...identity, sessionId: session.id };
     let turn: TurnRow;
-    let startSeq: number;
     try {
       await this.deps.emitter.ready(session.id);
+      // Nothing else emits on the session's chat stream while the reservation is held.
+      const chatStartSeq = (await store.seqRange(session.id, 'chat')).last;
       turn = await store.createTurn({
         id: newTurnId(),
         sessionId: session.id,
@@ -154,8 +152,8 @@ export class TurnRunner {
         userMessage: frame.content,
         executionMode: frame.execution_mode ?? 'auto',
         startedAt: Date.now(),
+        chatStartSeq,
       });
-      startSeq = (await store.seqRange(session.id, 'chat')).last;
     } catch (error) {
       this.starting.delete(session.id);
       if (DuplicateTurnError.isInstance(error) && frame.client_message_id) {
@@ -165,7 +163,6 @@ export class TurnRunner {
       throw error;
     }
     // From here to `running` nothing waits, so the reservation cannot be left behind.
-    this.startSeqs.set(turn.id, startSeq);
     const sink = new TurnEventSink(this.deps.emitter, store, ref, turn.id, {
       executionMode: turn.executionMode,
       runtime: this.deps.runtime,
@@ -177,7 +174,6 @@ export class TurnRunner {
       turn,
       controller,
       sink,
-      startSeq,
       finished: false,
       done: Promise.resolve(),
       traceId: null,
@@ -202,7 +198,7 @@ export class TurnRunner {
         ? tracing.traceTurn(() => this.executeTraced(session, running))
         : this.execute(session, running).then(() => undefined),
     );
-    return { turn, session, attached: false, sinceSeq: startSeq };
+    return { turn, session, attached: false, sinceSeq: turn.chatStartSeq ?? 0 };
   }
 
   /** Stops the session's running turn at once; false when nothing runs. */
@@ -384,8 +380,12 @@ export class TurnRunner {
     await sink.end(terminal, { turnIndex: turn.index, durationMs, traceId: running.traceId });
   }
 
+  /**
+   * A re-sent message joins its turn from the turn's first frame (if the log no longer has it,
+   * the subscription says so with a gap). Turns older than the column join from the start.
+   */
   private attach(session: OwnedSession, turn: TurnRow): SubmitResult {
-    return { turn, session, attached: true, sinceSeq: this.startSeqs.get(turn.id) ?? 0 };
+    return { turn, session, attached: true, sinceSeq: turn.chatStartSeq ?? 0 };
   }
 
   /** One user's running turns, over all their sessions, stay under USER_MAX_CONCURRENT_TURNS. */

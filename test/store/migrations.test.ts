@@ -166,7 +166,10 @@ describeEachStore('store migrations', ({ dialect, freshDatabase }) => {
         durationMs: 5,
         usage: { inputTokens: 10, outputTokens: 5, totalTokens: 15, costUsd: 0.5 },
         traceId: 'tr-0123456789abcdef0123456789abcdef',
+        // 0004: where its chat stream began was not recorded then.
+        chatStartSeq: null,
       });
+      expect(latest).toContain('0004-turn-start-seq');
       expect(await store.listSteps(ids.turn)).toEqual([
         expect.objectContaining({
           id: 'turn-old:s1',

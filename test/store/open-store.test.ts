@@ -36,7 +36,12 @@ describeEachStore('openStore', ({ handle, dialect }) => {
       const applied = await sql<{ name: string }>`select name from kysely_migration`.execute(
         (again as KyselyStore).db,
       );
-      expect(applied.rows.map((row) => row.name)).toEqual(['0001-initial', '0002-traces', '0003-drop-runs']);
+      expect(applied.rows.map((row) => row.name)).toEqual([
+        '0001-initial',
+        '0002-traces',
+        '0003-drop-runs',
+        '0004-turn-start-seq',
+      ]);
     } finally {
       await again.close();
       await third.close();

@@ -19,6 +19,9 @@ import { runCommand } from './commands.js';
 import type { SocketQuota } from './socket-quota.js';
 import { errorSender, FrameRateLimit, type SendError, sendEnvelope, socketSink } from './socket-sink.js';
 
+/** Sessions one execution socket follows at once. */
+export const MAX_FOLLOWED = 64;
+
 export function executionSocket(context: ServerContext, quota: SocketQuota): FastifyPluginAsync {
   return async (app) => {
     app.get('/api/v1/ws/execution', { websocket: true, schema: { hide: true } }, (socket, request) => {
@@ -156,6 +159,14 @@ class ExecutionConnection {
 
   private subscribe(sessionId: string, sinceSeq: number): void {
     this.subscriptions.get(sessionId)?.close();
+    this.subscriptions.delete(sessionId);
+    // One socket follows at most MAX_FOLLOWED sessions: the one followed longest is let go
+    // (a client can always `resume` it), so a socket sending to endless sessions stays bounded.
+    if (this.subscriptions.size >= MAX_FOLLOWED) {
+      const [oldest, subscription] = this.subscriptions.entries().next().value!;
+      subscription.close();
+      this.subscriptions.delete(oldest);
+    }
     const subscription = new Subscription(
       {
         store: this.context.store,

@@ -8,6 +8,7 @@ import type { Database, StoreDialect } from '../schema.js';
 import { initialMigration } from './0001-initial.js';
 import { tracesMigration } from './0002-traces.js';
 import { dropRunsMigration } from './0003-drop-runs.js';
+import { turnStartSeqMigration } from './0004-turn-start-seq.js';
 
 /** Every migration by name; names sort in the order they must run. */
 export function storeMigrations(dialect: StoreDialect): Record<string, Migration> {
@@ -15,6 +16,7 @@ export function storeMigrations(dialect: StoreDialect): Record<string, Migration
     '0001-initial': initialMigration(dialect),
     '0002-traces': tracesMigration(),
     '0003-drop-runs': dropRunsMigration(),
+    '0004-turn-start-seq': turnStartSeqMigration(),
   };
 }
 
