@@ -21,6 +21,7 @@ import { withTurnScope } from '../tracing/active-tracer.js';
 import type { ObserverRegistry, TurnRecord } from '../tracing/observer-registry.js';
 import { markError, mlflowTraceId, setJson, setOutputs, withSpan } from '../tracing/span-helpers.js';
 import type { Tracing } from '../tracing/tracing.js';
+import { delay } from '../util/concurrency.js';
 import { errorMessage, preview } from '../util/text.js';
 import { runtimeContext, type TurnRuntimeSettings } from './chat-frame-mapper.js';
 import { activateMessageDocuments, createMessageSession, openNamedSession } from './message-session.js';
@@ -249,7 +250,7 @@ export class TurnRunner {
     this.accepting = false;
     const all = [...this.running.values()];
     const waited = Promise.all(all.map((running) => running.done));
-    await Promise.race([waited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    await Promise.race([waited, delay(graceMs)]);
     await Promise.all(
       [...this.running.values()].map((running) =>
         this.finish(running, {
@@ -354,6 +355,10 @@ export class TurnRunner {
         : terminal.status === 'cancelled'
           ? terminal.reason
           : undefined;
+    // Everything the turn emitted so far (frames, persisted steps) is written before its end, so
+    // a client reading the turn's steps when the terminal frame arrives finds all of them. A
+    // cancel does not wait long on a slow database for that.
+    await Promise.race([sink.settled(), delay(status === 'cancelled' ? 250 : 5_000)]);
     // Record the outcome first: a client reacting to the terminal frame (reading the turn, or
     // sending the next message at once) must find this turn finished and the session free.
     await this.deps.store

@@ -22,3 +22,8 @@ export async function mapSettled<I, O>(
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
   return results;
 }
+
+/** Resolves after `ms`; never keeps the process alive on its own. */
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
