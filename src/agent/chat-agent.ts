@@ -6,6 +6,7 @@
  */
 import { type ModelMessage, stepCountIs, streamText } from 'ai';
 import type { Config } from '../config/config.js';
+import type { ExecutionMode } from '../contract/client-frames.js';
 import type { AiSdkLmClient, ChatModel } from '../lm/ai-sdk-client.js';
 import { toLmError } from '../lm/lm-error.js';
 import { withLmScope } from '../lm/traced-model.js';
@@ -14,7 +15,7 @@ import type { RlmBudgets } from '../rlm/rlm-types.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import type { SandboxLease } from '../sessions/session-sandboxes.js';
-import type { ExecutionMode, TurnUsage } from '../store/store.js';
+import type { TurnUsage } from '../store/store.js';
 import { headTail } from '../util/text.js';
 import { type AgentEventSink, agentStepNode, TURN_NODE, toolCallNode } from './agent-events.js';
 import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import type { StepRow } from '../store/step-store.js';
 import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
+import { EXECUTION_MODES } from './client-frames.js';
 import { type ExecutionStep, executionStep } from './passive-frames.js';
 import { usageSchema } from './usage-schema.js';
 
@@ -44,7 +45,7 @@ export const turnSchema = z.object({
   client_message_id: z.string().nullable(),
   user_message: z.string(),
   assistant_message: z.string().nullable(),
-  execution_mode: z.enum(['auto', 'rlm_only', 'tools_only']),
+  execution_mode: z.enum(EXECUTION_MODES),
   status: z.enum(['running', 'completed', 'error', 'cancelled']),
   error: z.string().nullable(),
   started_at: z.string(),

@@ -4,6 +4,8 @@
  * so both dialects return identical values.
  */
 import type { Selectable } from 'kysely';
+import type { ExecutionMode } from '../contract/client-frames.js';
+import type { StepType } from '../contract/passive-frames.js';
 import type {
   DocumentsTable,
   EventsTable,
@@ -21,13 +23,11 @@ import type {
   DocumentMeta,
   EventRow,
   EventStream,
-  ExecutionMode,
   FeedbackRow,
   SessionRow,
   SessionStatus,
   SpanRow,
   StepRow,
-  StepType,
   TraceRow,
   TurnRow,
   TurnStatus,

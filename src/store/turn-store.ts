@@ -3,10 +3,10 @@
  * the client's message id, finished exactly once (with its usage and trace id), and found again
  * when a crash left it running.
  */
+import type { ExecutionMode } from '../contract/client-frames.js';
 import type { Identity } from './session-store.js';
 
 export type TurnStatus = 'running' | 'completed' | 'error' | 'cancelled';
-export type ExecutionMode = 'auto' | 'rlm_only' | 'tools_only';
 
 export interface TurnUsage {
   inputTokens: number;

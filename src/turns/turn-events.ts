@@ -7,11 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentEvent } from '../agent/agent-events.js';
 import type { EventKind, PayloadInput } from '../contract/chat-events.js';
+import type { ExecutionMode } from '../contract/client-frames.js';
 import type { ErrorCode } from '../contract/error-codes.js';
 import type { PassiveFrameInput } from '../contract/passive-frames.js';
 import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
 import type { StepStore } from '../store/step-store.js';
-import type { ExecutionMode, TurnUsage } from '../store/store.js';
+import type { TurnUsage } from '../store/store.js';
 import { ChatFrameMapper, type TurnRuntimeSettings } from './chat-frame-mapper.js';
 import { type BuiltStep, StepBuilder } from './step-builder.js';
 import type { TurnOutputLimits } from './turn-output-budget.js';
