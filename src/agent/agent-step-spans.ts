@@ -7,16 +7,19 @@
 import { type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ToolSet } from 'ai';
 import type { LmScope } from '../lm/traced-model.js';
+import type { Usage } from '../lm/usage.js';
 import { markError, setOutputs, startSpan, withSpan } from '../tracing/span-helpers.js';
 
 export class AgentStepSpans {
   private readonly root: Context = context.active();
   private readonly open = new Map<number, Span>();
   /** The LM scope for the streamed call: its parent moves to each new step. */
-  readonly lmScope: LmScope & { parent: { context: Context } } = {
-    purpose: 'agent.step',
-    parent: { context: this.root },
-  };
+  readonly lmScope: LmScope & { parent: { context: Context } };
+
+  /** `onUsage` receives each model call of the streamed call, priced. */
+  constructor(onUsage: (usage: Usage) => void) {
+    this.lmScope = { purpose: 'agent.step', parent: { context: this.root }, onUsage };
+  }
 
   /** Called by `prepareStep` just before the step's model call. */
   begin(iteration: number): void {

@@ -10,12 +10,12 @@ import type { ExecutionMode } from '../contract/client-frames.js';
 import type { AiSdkLmClient, ChatModel } from '../lm/ai-sdk-client.js';
 import { toLmError } from '../lm/lm-error.js';
 import { withLmScope } from '../lm/traced-model.js';
+import { addUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
 import { runRlm } from '../rlm/rlm-engine.js';
 import type { RlmBudgets } from '../rlm/rlm-types.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import type { SandboxLease } from '../sessions/session-sandboxes.js';
-import type { TurnUsage } from '../store/store.js';
 import { headTail } from '../util/text.js';
 import { type AgentEventSink, agentStepNode, TURN_NODE, toolCallNode } from './agent-events.js';
 import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';
@@ -48,7 +48,7 @@ export interface TurnRequest {
 
 export interface TurnOutcome {
   answer: string;
-  usage: TurnUsage;
+  usage: Usage;
   iterations: number;
   delegations: number;
 }
@@ -59,17 +59,9 @@ export class ChatAgent {
   constructor(private readonly deps: ChatAgentDeps) {}
 
   async respond(request: TurnRequest): Promise<TurnOutcome> {
-    const usage: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
-    const addUsage = (extra: {
-      inputTokens: number;
-      outputTokens: number;
-      totalTokens: number;
-      costUsd: number | null;
-    }) => {
-      usage.inputTokens += extra.inputTokens;
-      usage.outputTokens += extra.outputTokens;
-      usage.totalTokens += extra.totalTokens;
-      usage.costUsd += extra.costUsd ?? 0;
+    let usage: Usage = ZERO_USAGE;
+    const addToTurn = (extra: Usage) => {
+      usage = addUsage(usage, extra);
     };
     let lease: Promise<SandboxLease> | undefined;
     const { config } = this.deps;
@@ -100,14 +92,14 @@ export class ChatAgent {
       signal: request.signal,
       emit: request.emit,
       delegations: { used: 0 },
-      addUsage,
+      addUsage: addToTurn,
       config,
     };
     try {
       const iterations =
         request.executionMode === 'rlm_only'
           ? await this.rlmOnly(request, context)
-          : await this.react(request, context, addUsage);
+          : await this.react(request, context, addToTurn);
       return {
         answer: iterations.answer,
         usage,
@@ -130,7 +122,7 @@ export class ChatAgent {
   private async react(
     request: TurnRequest,
     context: ToolContext,
-    addUsage: ToolContext['addUsage'],
+    addToTurn: ToolContext['addUsage'],
   ): Promise<{ answer: string; count: number }> {
     const chat = this.deps.lm.chatModel('planner');
     const { config } = this.deps;
@@ -139,7 +131,7 @@ export class ChatAgent {
       session: request.session,
       config: config.agent,
       signal: request.signal,
-      onUsage: addUsage,
+      onUsage: addToTurn,
       log: this.deps.log,
     });
     const canDelegate = request.executionMode !== 'tools_only';
@@ -162,7 +154,7 @@ export class ChatAgent {
       request,
       { system, messages, tools, maxSteps: config.agent.maxIterations },
       0,
-      addUsage,
+      addToTurn,
     );
     if (first.finishReason !== 'tool-calls') return { answer: first.answer, count: first.steps };
     // Every step went to tools: one more call, without tools, turns what was found into an answer.
@@ -176,7 +168,7 @@ export class ChatAgent {
         maxSteps: 1,
       },
       first.steps,
-      addUsage,
+      addToTurn,
     );
     return { answer: final.answer, count: first.steps + final.steps };
   }
@@ -192,10 +184,14 @@ export class ChatAgent {
       maxSteps: number;
     },
     firstIteration: number,
-    addUsage: ToolContext['addUsage'],
+    addToTurn: ToolContext['addUsage'],
   ): Promise<{ answer: string; finishReason: string; steps: number; responseMessages: ModelMessage[] }> {
     const { emit } = request;
-    const spans = new AgentStepSpans();
+    // The traced model prices each of the step's model calls as it ends (before `finish-step`).
+    let stepUsage: Usage = ZERO_USAGE;
+    const spans = new AgentStepSpans((call) => {
+      stepUsage = addUsage(stepUsage, call);
+    });
     const result = withLmScope(spans.lmScope, () =>
       streamText({
         model: chat.model,
@@ -228,6 +224,7 @@ export class ChatAgent {
           case 'start-step':
             iteration++;
             stepText = '';
+            stepUsage = ZERO_USAGE;
             toolNames.length = 0;
             emit({ type: 'iteration_started', iteration, node: agentStepNode(iteration), parent: TURN_NODE });
             break;
@@ -271,14 +268,7 @@ export class ChatAgent {
             break;
           }
           case 'finish-step': {
-            const inputTokens = part.usage.inputTokens ?? 0;
-            const outputTokens = part.usage.outputTokens ?? 0;
-            addUsage({
-              inputTokens,
-              outputTokens,
-              totalTokens: part.usage.totalTokens ?? inputTokens + outputTokens,
-              costUsd: chat.cost({ inputTokens, outputTokens }),
-            });
+            addToTurn(stepUsage);
             finishReason = part.finishReason;
             if (finishReason !== 'tool-calls') answer = stepText;
             spans.finish(iteration, { finish_reason: finishReason, text: stepText, tools: [...toolNames] });
@@ -286,8 +276,7 @@ export class ChatAgent {
               type: 'iteration_finished',
               iteration,
               finishReason,
-              inputTokens,
-              outputTokens,
+              usage: stepUsage,
               node: agentStepNode(iteration),
             });
             break;

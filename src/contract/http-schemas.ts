@@ -6,6 +6,7 @@
  * `turn_index`, `detail`, …) those are accepted and answered beside ours, never instead.
  */
 import { z } from 'zod';
+import { toWireUsage } from '../lm/usage.js';
 import type { StepRow } from '../store/step-store.js';
 import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
 import { EXECUTION_MODES } from './client-frames.js';
@@ -182,12 +183,7 @@ export function toTurn(row: TurnRow): z.infer<typeof turnSchema> {
     started_at: iso(row.startedAt),
     finished_at: isoOrNull(row.finishedAt),
     duration_ms: row.durationMs,
-    usage: {
-      input_tokens: row.usage.inputTokens,
-      output_tokens: row.usage.outputTokens,
-      total_tokens: row.usage.totalTokens,
-      cost_usd: row.usage.costUsd,
-    },
+    usage: toWireUsage(row.usage),
     trace_id: row.traceId,
     turn_index: row.index,
     created_at: iso(row.startedAt),
