@@ -4,6 +4,7 @@
  * embedded store first (complete and local), MLflow second. Both sources come out in the same
  * wire shape. Ownership is the caller's business: every answer names the trace's session.
  */
+import { FleetError } from '../contract/fleet-error.js';
 import type { SpanNode, TraceSummary } from '../contract/trace-schemas.js';
 import { toWireUsage, type Usage } from '../lm/usage.js';
 import type { SpanRow, TraceRow, TraceStore } from '../store/trace-store.js';
@@ -27,10 +28,11 @@ export interface TraceDetail {
 }
 
 /** A page cursor says which source it pages through: `m.` MLflow page token, `l.` store cursor. */
-export class TraceCursorError extends Error {
+export class TraceCursorError extends FleetError<'invalid_cursor'> {
+  static override readonly errorName = 'TraceCursorError';
+
   constructor(message: string) {
-    super(message);
-    this.name = 'TraceCursorError';
+    super('invalid_cursor', message);
   }
 }
 

@@ -405,12 +405,7 @@ function identityOf(turn: TurnRow) {
   return { sessionId: turn.sessionId, workspaceId: turn.workspaceId, userId: turn.userId };
 }
 
+/** A model failure says which (its catalogue code); anything else that breaks a turn is `turn_failed`. */
 function errorCode(error: unknown): ErrorCode {
-  if (LmError.isInstance(error)) {
-    if (error.kind === 'timeout') return 'llm_timeout';
-    if (error.kind === 'rate_limited') return 'llm_rate_limited';
-    if (error.kind === 'not_configured') return 'planner_missing';
-    return 'llm_error';
-  }
-  return 'turn_failed';
+  return LmError.isInstance(error) ? error.code : 'turn_failed';
 }

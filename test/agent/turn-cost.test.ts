@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   api,
+  asKind,
   DELEGATE,
   type Harness,
   PLANNER,
@@ -55,8 +56,7 @@ describe('the cost of a turn', () => {
     socket.send({ type: 'message', content: 'What is the code?', session_id: id });
     await socket.untilTerminal();
     await socket.close();
-    const final = socket.events().at(-1)!;
-    expect(final.kind).toBe('final');
+    const final = asKind(socket.events().at(-1), 'final');
     const cost = (1000 * 1 + 100 * 2 + 1500 * 1 + 50 * 2 + 2000 * 10 + 200 * 20) / 1_000_000;
     expect(final.payload.usage).toEqual({
       input_tokens: 4500,
