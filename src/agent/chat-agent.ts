@@ -11,12 +11,13 @@ import type { AiSdkLmClient, ChatModel } from '../lm/ai-sdk-client.js';
 import { toLmError } from '../lm/lm-error.js';
 import { withLmScope } from '../lm/traced-model.js';
 import { addUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
+import { answerText } from '../rlm/partial-answer.js';
 import { runRlm } from '../rlm/rlm-engine.js';
 import type { RlmBudgets } from '../rlm/rlm-types.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import type { SandboxLease } from '../sessions/session-sandboxes.js';
-import { headTail } from '../util/text.js';
+import { errorMessage, headTail } from '../util/text.js';
 import { type AgentEventSink, agentStepNode, TURN_NODE, toolCallNode } from './agent-events.js';
 import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';
 import { AgentStepSpans } from './agent-step-spans.js';
@@ -27,6 +28,7 @@ import { documentTools } from './tools/document-tools.js';
 import { memoryTool } from './tools/memory-tool.js';
 import { pythonTool } from './tools/python-tool.js';
 import type { ToolContext } from './tools/tool-context.js';
+import { type AgentToolSet, renderToolResult, type ToolResult, toolFailure } from './tools/tool-result.js';
 
 export interface ChatAgentDeps {
   lm: AiSdkLmClient;
@@ -135,12 +137,8 @@ export class ChatAgent {
       log: this.deps.log,
     });
     const canDelegate = request.executionMode !== 'tools_only';
-    const tools = {
-      ...documentTools(context),
-      ...pythonTool(context),
-      ...memoryTool(context),
-      ...(canDelegate ? delegationTools(context) : {}),
-    };
+    const tools: AgentToolSet = { ...documentTools(context), ...pythonTool(context), ...memoryTool(context) };
+    if (canDelegate) Object.assign(tools, delegationTools(context));
     const system = agentSystemPrompt({
       session: request.session.row,
       documents: await context.session.documents.list(),
@@ -180,7 +178,7 @@ export class ChatAgent {
     input: {
       system: string;
       messages: ModelMessage[];
-      tools: Parameters<typeof streamText>[0]['tools'];
+      tools: AgentToolSet | undefined;
       maxSteps: number;
     },
     firstIteration: number,
@@ -193,7 +191,7 @@ export class ChatAgent {
       stepUsage = addUsage(stepUsage, call);
     });
     const result = withLmScope(spans.lmScope, () =>
-      streamText({
+      streamText<AgentToolSet>({
         model: chat.model,
         system: input.system,
         messages: input.messages,
@@ -252,15 +250,22 @@ export class ChatAgent {
             break;
           case 'tool-result':
           case 'tool-error': {
-            const ok = part.type === 'tool-result';
-            const output = ok ? stringify(part.output) : `[error] ${errorText(part.error)}`;
+            // A tool returns a typed result; one that threw (bad input, a crash) failed too. The
+            // agent defines no dynamic tools, whose results the SDK leaves untyped.
+            const result: ToolResult =
+              part.type === 'tool-error'
+                ? toolFailure(errorMessage(part.error))
+                : part.dynamic
+                  ? toolFailure(`'${part.toolName}' is not one of the agent's tools`)
+                  : part.output;
+            const output = renderToolResult(result);
             const start = started.get(part.toolCallId);
             emit({
               type: 'tool_result',
               iteration,
               callId: part.toolCallId,
               name: part.toolName,
-              ok: ok && !output.startsWith('[error]'),
+              ok: result.ok,
               output: headTail(output, TOOL_OUTPUT_CHARS), // errors and notes come last
               durationMs: start ? performance.now() - start.at : 0,
               node: toolCallNode(part.toolCallId),
@@ -330,20 +335,10 @@ export class ChatAgent {
       onEvent: relayRlmEvents(request.emit, { callId, toolName: 'rlm_only', lane: 0, parent: TURN_NODE }),
     });
     context.addUsage(result.usage);
-    const answer =
-      result.status === 'completed'
-        ? result.answer
-        : `[partial: ${result.termination.reason}] ${result.answer}`;
+    // The person reads the answer as text: a partial one says so, as it would to a parent RLM.
+    const answer = answerText(result);
     for (const piece of answer.match(/\s*\S+\s*/g) ?? [])
       request.emit({ type: 'token', iteration: 1, text: piece });
     return { answer, count: result.iterations };
   }
-}
-
-function stringify(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -10,7 +10,7 @@ import type { HostCall, Sandbox, VariableValue } from '../sandbox/sandbox.js';
 import { setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { mapSettled } from '../util/concurrency.js';
 import { errorMessage, preview } from '../util/text.js';
-import { partialAnswer } from './partial-answer.js';
+import { answerText } from './partial-answer.js';
 import type {
   BlockPosition,
   BlockRecord,
@@ -276,7 +276,7 @@ async function subRlmBatched(
 }
 
 function childAnswer(child: RlmResult): string {
-  return child.status === 'completed' ? child.answer : partialAnswer(child, child.answer);
+  return answerText(child);
 }
 
 function degradedPrompt(prompt: string, context: VariableValue): string {

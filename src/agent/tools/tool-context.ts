@@ -31,8 +31,3 @@ export interface ToolContext {
   addUsage(usage: Usage): void;
   config: Pick<Config, 'rlm' | 'sandbox'>;
 }
-
-/** Tool results go back to the model as text; a failure is a readable sentence, not a throw. */
-export function toolFailure(message: string): string {
-  return `[error] ${message}`;
-}
