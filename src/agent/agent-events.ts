@@ -9,7 +9,7 @@
  * unique within a turn and built with the helpers below, so whoever reports a node knows its
  * place without asking anyone.
  */
-import type { LmUsage } from '../lm/lm-client.js';
+import type { Usage } from '../lm/usage.js';
 
 /** The root of every turn's tree. */
 export const TURN_NODE = 'turn';
@@ -71,8 +71,8 @@ export type AgentEvent =
       type: 'iteration_finished';
       iteration: number;
       finishReason: string;
-      inputTokens: number;
-      outputTokens: number;
+      /** The step's model call, as the traced model priced it. */
+      usage: Usage;
       node: string;
     }
   /** Live output of sandbox code: run_python's, or an RLM code block's (`run` says which). */
@@ -102,7 +102,7 @@ export type AgentEvent =
       blocks: Array<{ code: string; stdout: string; error: string | null }>;
       submitted: boolean;
       feedback: string;
-      usage: LmUsage;
+      usage: Usage;
       llmCallsUsed: number;
       maxLlmCalls: number;
       durationMs: number;
@@ -143,7 +143,7 @@ export type AgentEvent =
       parent: string;
       purpose: string;
       model: string;
-      usage: LmUsage;
+      usage: Usage;
       latencyMs: number;
     })
   | (RlmPlace & {
@@ -151,7 +151,7 @@ export type AgentEvent =
       node: string;
       termination: { reason: string; detail: string };
       answer: string;
-      usage: LmUsage;
+      usage: Usage;
       durationMs: number;
     });
 

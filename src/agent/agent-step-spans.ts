@@ -5,18 +5,21 @@
  * LM middleware reads it through the LM scope, the wrapped tools through `parentContext()`.
  */
 import { type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { ToolSet } from 'ai';
 import type { LmScope } from '../lm/traced-model.js';
+import type { Usage } from '../lm/usage.js';
 import { markError, setOutputs, startSpan, withSpan } from '../tracing/span-helpers.js';
+import { type AgentToolSet, renderToolResult, type ToolResult } from './tools/tool-result.js';
 
 export class AgentStepSpans {
   private readonly root: Context = context.active();
   private readonly open = new Map<number, Span>();
   /** The LM scope for the streamed call: its parent moves to each new step. */
-  readonly lmScope: LmScope & { parent: { context: Context } } = {
-    purpose: 'agent.step',
-    parent: { context: this.root },
-  };
+  readonly lmScope: LmScope & { parent: { context: Context } };
+
+  /** `onUsage` receives each model call of the streamed call, priced. */
+  constructor(onUsage: (usage: Usage) => void) {
+    this.lmScope = { purpose: 'agent.step', parent: { context: this.root }, onUsage };
+  }
 
   /** Called by `prepareStep` just before the step's model call. */
   begin(iteration: number): void {
@@ -50,10 +53,13 @@ export class AgentStepSpans {
     return this.lmScope.parent.context;
   }
 
-  /** The same tools, each call wrapped in a TOOL span under the step that made it. */
-  traceTools<T extends ToolSet | undefined>(tools: T): T {
+  /**
+   * The same tools, each call wrapped in a TOOL span under the step that made it; a call that
+   * returned a failure marks its span as an error.
+   */
+  traceTools<T extends AgentToolSet | undefined>(tools: T): T {
     if (!tools) return tools;
-    const traced: ToolSet = {};
+    const traced: AgentToolSet = {};
     for (const [name, tool] of Object.entries(tools)) {
       const execute = tool.execute;
       if (!execute) {
@@ -69,15 +75,14 @@ export class AgentStepSpans {
               'TOOL',
               { inputs: input, attributes: { 'fleet_rlm.tool_call_id': options.toolCallId } },
               async (span) => {
-                const output = await execute(input as never, options);
-                setOutputs(span, output);
-                if (typeof output === 'string' && output.startsWith('[error]'))
-                  markError(span, new Error(output));
-                return output;
+                const result = (await execute(input as never, options)) as ToolResult;
+                setOutputs(span, result.ok ? result.output : renderToolResult(result));
+                if (!result.ok) markError(span, new Error(result.error));
+                return result;
               },
             ),
           ),
-      } as ToolSet[string];
+      } as AgentToolSet[string];
     }
     return traced as T;
   }

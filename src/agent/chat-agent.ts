@@ -6,16 +6,18 @@
  */
 import { type ModelMessage, stepCountIs, streamText } from 'ai';
 import type { Config } from '../config/config.js';
+import type { ExecutionMode } from '../contract/client-frames.js';
 import type { AiSdkLmClient, ChatModel } from '../lm/ai-sdk-client.js';
 import { toLmError } from '../lm/lm-error.js';
 import { withLmScope } from '../lm/traced-model.js';
+import { addUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
+import { answerText } from '../rlm/partial-answer.js';
 import { runRlm } from '../rlm/rlm-engine.js';
 import type { RlmBudgets } from '../rlm/rlm-types.js';
 import type { SandboxPool } from '../sandbox/sandbox-pool.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import type { SandboxLease } from '../sessions/session-sandboxes.js';
-import type { ExecutionMode, TurnUsage } from '../store/store.js';
-import { headTail } from '../util/text.js';
+import { errorMessage, headTail } from '../util/text.js';
 import { type AgentEventSink, agentStepNode, TURN_NODE, toolCallNode } from './agent-events.js';
 import { agentSystemPrompt, FINAL_ANSWER_NUDGE } from './agent-prompts.js';
 import { AgentStepSpans } from './agent-step-spans.js';
@@ -26,6 +28,7 @@ import { documentTools } from './tools/document-tools.js';
 import { memoryTool } from './tools/memory-tool.js';
 import { pythonTool } from './tools/python-tool.js';
 import type { ToolContext } from './tools/tool-context.js';
+import { type AgentToolSet, renderToolResult, type ToolResult, toolFailure } from './tools/tool-result.js';
 
 export interface ChatAgentDeps {
   lm: AiSdkLmClient;
@@ -47,7 +50,7 @@ export interface TurnRequest {
 
 export interface TurnOutcome {
   answer: string;
-  usage: TurnUsage;
+  usage: Usage;
   iterations: number;
   delegations: number;
 }
@@ -58,17 +61,9 @@ export class ChatAgent {
   constructor(private readonly deps: ChatAgentDeps) {}
 
   async respond(request: TurnRequest): Promise<TurnOutcome> {
-    const usage: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
-    const addUsage = (extra: {
-      inputTokens: number;
-      outputTokens: number;
-      totalTokens: number;
-      costUsd: number | null;
-    }) => {
-      usage.inputTokens += extra.inputTokens;
-      usage.outputTokens += extra.outputTokens;
-      usage.totalTokens += extra.totalTokens;
-      usage.costUsd += extra.costUsd ?? 0;
+    let usage: Usage = ZERO_USAGE;
+    const addToTurn = (extra: Usage) => {
+      usage = addUsage(usage, extra);
     };
     let lease: Promise<SandboxLease> | undefined;
     const { config } = this.deps;
@@ -99,14 +94,14 @@ export class ChatAgent {
       signal: request.signal,
       emit: request.emit,
       delegations: { used: 0 },
-      addUsage,
+      addUsage: addToTurn,
       config,
     };
     try {
       const iterations =
         request.executionMode === 'rlm_only'
           ? await this.rlmOnly(request, context)
-          : await this.react(request, context, addUsage);
+          : await this.react(request, context, addToTurn);
       return {
         answer: iterations.answer,
         usage,
@@ -129,7 +124,7 @@ export class ChatAgent {
   private async react(
     request: TurnRequest,
     context: ToolContext,
-    addUsage: ToolContext['addUsage'],
+    addToTurn: ToolContext['addUsage'],
   ): Promise<{ answer: string; count: number }> {
     const chat = this.deps.lm.chatModel('planner');
     const { config } = this.deps;
@@ -138,16 +133,12 @@ export class ChatAgent {
       session: request.session,
       config: config.agent,
       signal: request.signal,
-      onUsage: addUsage,
+      onUsage: addToTurn,
       log: this.deps.log,
     });
     const canDelegate = request.executionMode !== 'tools_only';
-    const tools = {
-      ...documentTools(context),
-      ...pythonTool(context),
-      ...memoryTool(context),
-      ...(canDelegate ? delegationTools(context) : {}),
-    };
+    const tools: AgentToolSet = { ...documentTools(context), ...pythonTool(context), ...memoryTool(context) };
+    if (canDelegate) Object.assign(tools, delegationTools(context));
     const system = agentSystemPrompt({
       session: request.session.row,
       documents: await context.session.documents.list(),
@@ -161,7 +152,7 @@ export class ChatAgent {
       request,
       { system, messages, tools, maxSteps: config.agent.maxIterations },
       0,
-      addUsage,
+      addToTurn,
     );
     if (first.finishReason !== 'tool-calls') return { answer: first.answer, count: first.steps };
     // Every step went to tools: one more call, without tools, turns what was found into an answer.
@@ -175,7 +166,7 @@ export class ChatAgent {
         maxSteps: 1,
       },
       first.steps,
-      addUsage,
+      addToTurn,
     );
     return { answer: final.answer, count: first.steps + final.steps };
   }
@@ -187,16 +178,20 @@ export class ChatAgent {
     input: {
       system: string;
       messages: ModelMessage[];
-      tools: Parameters<typeof streamText>[0]['tools'];
+      tools: AgentToolSet | undefined;
       maxSteps: number;
     },
     firstIteration: number,
-    addUsage: ToolContext['addUsage'],
+    addToTurn: ToolContext['addUsage'],
   ): Promise<{ answer: string; finishReason: string; steps: number; responseMessages: ModelMessage[] }> {
     const { emit } = request;
-    const spans = new AgentStepSpans();
+    // The traced model prices each of the step's model calls as it ends (before `finish-step`).
+    let stepUsage: Usage = ZERO_USAGE;
+    const spans = new AgentStepSpans((call) => {
+      stepUsage = addUsage(stepUsage, call);
+    });
     const result = withLmScope(spans.lmScope, () =>
-      streamText({
+      streamText<AgentToolSet>({
         model: chat.model,
         system: input.system,
         messages: input.messages,
@@ -227,6 +222,7 @@ export class ChatAgent {
           case 'start-step':
             iteration++;
             stepText = '';
+            stepUsage = ZERO_USAGE;
             toolNames.length = 0;
             emit({ type: 'iteration_started', iteration, node: agentStepNode(iteration), parent: TURN_NODE });
             break;
@@ -254,15 +250,22 @@ export class ChatAgent {
             break;
           case 'tool-result':
           case 'tool-error': {
-            const ok = part.type === 'tool-result';
-            const output = ok ? stringify(part.output) : `[error] ${errorText(part.error)}`;
+            // A tool returns a typed result; one that threw (bad input, a crash) failed too. The
+            // agent defines no dynamic tools, whose results the SDK leaves untyped.
+            const result: ToolResult =
+              part.type === 'tool-error'
+                ? toolFailure(errorMessage(part.error))
+                : part.dynamic
+                  ? toolFailure(`'${part.toolName}' is not one of the agent's tools`)
+                  : part.output;
+            const output = renderToolResult(result);
             const start = started.get(part.toolCallId);
             emit({
               type: 'tool_result',
               iteration,
               callId: part.toolCallId,
               name: part.toolName,
-              ok: ok && !output.startsWith('[error]'),
+              ok: result.ok,
               output: headTail(output, TOOL_OUTPUT_CHARS), // errors and notes come last
               durationMs: start ? performance.now() - start.at : 0,
               node: toolCallNode(part.toolCallId),
@@ -270,14 +273,7 @@ export class ChatAgent {
             break;
           }
           case 'finish-step': {
-            const inputTokens = part.usage.inputTokens ?? 0;
-            const outputTokens = part.usage.outputTokens ?? 0;
-            addUsage({
-              inputTokens,
-              outputTokens,
-              totalTokens: part.usage.totalTokens ?? inputTokens + outputTokens,
-              costUsd: chat.cost({ inputTokens, outputTokens }),
-            });
+            addToTurn(stepUsage);
             finishReason = part.finishReason;
             if (finishReason !== 'tool-calls') answer = stepText;
             spans.finish(iteration, { finish_reason: finishReason, text: stepText, tools: [...toolNames] });
@@ -285,8 +281,7 @@ export class ChatAgent {
               type: 'iteration_finished',
               iteration,
               finishReason,
-              inputTokens,
-              outputTokens,
+              usage: stepUsage,
               node: agentStepNode(iteration),
             });
             break;
@@ -340,20 +335,10 @@ export class ChatAgent {
       onEvent: relayRlmEvents(request.emit, { callId, toolName: 'rlm_only', lane: 0, parent: TURN_NODE }),
     });
     context.addUsage(result.usage);
-    const answer =
-      result.status === 'completed'
-        ? result.answer
-        : `[partial: ${result.termination.reason}] ${result.answer}`;
+    // The person reads the answer as text: a partial one says so, as it would to a parent RLM.
+    const answer = answerText(result);
     for (const piece of answer.match(/\s*\S+\s*/g) ?? [])
       request.emit({ type: 'token', iteration: 1, text: piece });
     return { answer, count: result.iterations };
   }
-}
-
-function stringify(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -4,7 +4,8 @@
  * the window). A failed summary never fails the turn; the window alone still bounds the prompt.
  */
 import type { AgentConfig } from '../config/config.js';
-import type { LmClient, LmMessage, LmUsage } from '../lm/lm-client.js';
+import type { LmClient, LmMessage } from '../lm/lm-client.js';
+import type { Usage } from '../lm/usage.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import type { TurnRow } from '../store/store.js';
 import { SUMMARY_INSTRUCTIONS } from './agent-prompts.js';
@@ -16,7 +17,7 @@ export async function conversationHistory(input: {
   session: OwnedSession;
   config: AgentConfig;
   signal: AbortSignal;
-  onUsage(usage: LmUsage): void;
+  onUsage(usage: Usage): void;
   log(message: string): void;
 }): Promise<LmMessage[]> {
   const { session, config } = input;

@@ -34,9 +34,9 @@ export function aiGenerationProperties(record: LmCallRecord, limits: PayloadLimi
     $ai_output_choices: [
       { role: 'assistant', content: truncate(redact(record.output), limits.outputTruncation) },
     ],
-    $ai_input_tokens: record.inputTokens,
-    $ai_output_tokens: record.outputTokens,
-    $ai_total_tokens: record.totalTokens,
+    $ai_input_tokens: record.usage.inputTokens,
+    $ai_output_tokens: record.usage.outputTokens,
+    $ai_total_tokens: record.usage.totalTokens,
     $ai_success: record.ok,
     $ai_is_error: !record.ok,
     fleet_role: record.role,
@@ -45,7 +45,7 @@ export function aiGenerationProperties(record: LmCallRecord, limits: PayloadLimi
   if (record.spanId) properties.$ai_span_id = record.spanId;
   if (record.sessionId) properties.$ai_session_id = record.sessionId;
   if (record.workspaceId) properties.fleet_workspace_id = record.workspaceId;
-  if (record.costUsd !== null) properties.$ai_total_cost_usd = record.costUsd;
+  if (record.usage.costUsd !== null) properties.$ai_total_cost_usd = record.usage.costUsd;
   if (!record.ok) {
     properties.$ai_error = truncate(redact(record.error ?? 'the call failed'), ERROR_CHARS);
     properties.$ai_error_type = record.errorType ?? 'error';
@@ -72,9 +72,11 @@ export function turnFinishedProperties(
     status: record.status ?? 'unknown',
   };
   if (record.durationMs !== undefined) properties.duration_ms = record.durationMs;
-  if (record.inputTokens !== undefined) properties.input_tokens = record.inputTokens;
-  if (record.outputTokens !== undefined) properties.output_tokens = record.outputTokens;
-  if (record.costUsd !== undefined) properties.cost_usd = record.costUsd;
+  if (record.usage) {
+    properties.input_tokens = record.usage.inputTokens;
+    properties.output_tokens = record.usage.outputTokens;
+    properties.cost_usd = record.usage.costUsd ?? 0;
+  }
   if (record.error) properties.error = truncate(redactText(record.error, secrets), ERROR_CHARS);
   return properties;
 }

@@ -10,10 +10,10 @@ import { ClientError } from '../client/client-error.js';
 import { ExecutionClient } from '../client/execution-client.js';
 import { FleetHttpClient } from '../client/http-client.js';
 import { type Config, loadConfig, readEnvironment } from '../config/config.js';
-import { EXECUTION_MODES } from '../contract/client-frames.js';
+import { EXECUTION_MODES, type ExecutionMode } from '../contract/client-frames.js';
 import { ChatRenderer } from './chat-renderer.js';
 import { ChatRepl } from './chat-repl.js';
-import { CHAT_HELP, type ExecutionMode } from './chat-slash-commands.js';
+import { CHAT_HELP } from './chat-slash-commands.js';
 import { chatStyle, colourEnabled } from './chat-style.js';
 import { CliError } from './run-command.js';
 

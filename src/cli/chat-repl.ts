@@ -11,15 +11,10 @@ import type { ExecutionClient, ExecutionClientEvents } from '../client/execution
 import type { FleetHttpClient } from '../client/http-client.js';
 import { isCommandFailure } from '../client/pending-commands.js';
 import { type ChatEvent, type ErrorEnvelope, isTerminal } from '../contract/chat-events.js';
+import type { ExecutionMode } from '../contract/client-frames.js';
 import { type DocumentCommandContext, loadDocument, showDocuments } from './chat-documents.js';
 import type { ChatRenderer } from './chat-renderer.js';
-import {
-  CHAT_HELP,
-  type ExecutionMode,
-  messageText,
-  parseSlashCommand,
-  type SlashCommand,
-} from './chat-slash-commands.js';
+import { CHAT_HELP, messageText, parseSlashCommand, type SlashCommand } from './chat-slash-commands.js';
 import { ChatTurns } from './chat-turns.js';
 
 export interface ChatReplOptions {

@@ -2,9 +2,7 @@
  * The slash commands of `fleet-rlm chat`, parsed from one input line. A line starting with `/`
  * is a command; `//` escapes a message that itself starts with a slash.
  */
-import { EXECUTION_MODES } from '../contract/client-frames.js';
-
-export type ExecutionMode = (typeof EXECUTION_MODES)[number];
+import { EXECUTION_MODES, type ExecutionMode } from '../contract/client-frames.js';
 
 export type SlashCommand =
   | { name: 'cancel' }

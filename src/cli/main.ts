@@ -39,7 +39,7 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof CliError) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = error.exitCode;
-    } else if (error instanceof ConfigError) {
+    } else if (ConfigError.isInstance(error)) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = 2;
     } else {

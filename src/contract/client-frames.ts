@@ -6,7 +6,9 @@
  */
 import { z } from 'zod';
 
+/** How a message is answered: the agent decides (`auto`), an RLM alone, or the agent without delegation. */
 export const EXECUTION_MODES = ['auto', 'rlm_only', 'tools_only'] as const;
+export type ExecutionMode = (typeof EXECUTION_MODES)[number];
 
 export const messageFrame = z.object({
   type: z.literal('message'),

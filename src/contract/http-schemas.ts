@@ -6,8 +6,10 @@
  * `turn_index`, `detail`, …) those are accepted and answered beside ours, never instead.
  */
 import { z } from 'zod';
+import { toWireUsage } from '../lm/usage.js';
 import type { StepRow } from '../store/step-store.js';
 import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
+import { EXECUTION_MODES } from './client-frames.js';
 import { type ExecutionStep, executionStep } from './passive-frames.js';
 import { usageSchema } from './usage-schema.js';
 
@@ -44,7 +46,7 @@ export const turnSchema = z.object({
   client_message_id: z.string().nullable(),
   user_message: z.string(),
   assistant_message: z.string().nullable(),
-  execution_mode: z.enum(['auto', 'rlm_only', 'tools_only']),
+  execution_mode: z.enum(EXECUTION_MODES),
   status: z.enum(['running', 'completed', 'error', 'cancelled']),
   error: z.string().nullable(),
   started_at: z.string(),
@@ -181,12 +183,7 @@ export function toTurn(row: TurnRow): z.infer<typeof turnSchema> {
     started_at: iso(row.startedAt),
     finished_at: isoOrNull(row.finishedAt),
     duration_ms: row.durationMs,
-    usage: {
-      input_tokens: row.usage.inputTokens,
-      output_tokens: row.usage.outputTokens,
-      total_tokens: row.usage.totalTokens,
-      cost_usd: row.usage.costUsd,
-    },
+    usage: toWireUsage(row.usage),
     trace_id: row.traceId,
     turn_index: row.index,
     created_at: iso(row.startedAt),

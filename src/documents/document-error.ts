@@ -1,43 +1,27 @@
 /**
  * The one error type of the document sources (uploads, pasted text, URLs, workspace files).
- * `code` is stable and machine-readable (the server maps it to an HTTP status, the agent's
- * `load_document` tool shows the message to the model); the message says what happened and what
- * to do about it.
+ * `kind` is stable and machine-readable, and its catalogue code is `document_<kind>` (the
+ * server answers with that code's status; the agent's `load_document` tool shows the message to
+ * the model); the message says what happened and what to do about it.
  */
-export type DocumentErrorCode =
-  | 'too_large'
-  | 'unsupported_type'
-  | 'invalid_url'
-  | 'blocked_address'
-  | 'fetch_failed'
-  | 'too_many_redirects'
-  | 'timeout'
-  | 'not_found'
-  | 'outside_workspace'
-  | 'extraction_failed'
-  | 'empty'
-  /** A zip-based document built to hurt: a compression ratio past the limit, sizes that lie. */
-  | 'unsafe_archive'
-  | 'parse_timeout'
-  | 'parse_out_of_memory'
-  /** Every parse slot is taken and the queue is full. */
-  | 'busy';
+import type { ErrorCode } from '../contract/error-codes.js';
+import { FleetError } from '../contract/fleet-error.js';
 
-// `instanceof` fails when two copies of this package are loaded; the marker does not.
-const marker = Symbol.for('fleet-rlm.DocumentError');
+/**
+ * The document errors' kinds: the catalogue's `document_*` codes without their prefix (`too_large`,
+ * `unsafe_archive`: a zip built to hurt, `busy`: every parse slot taken and the queue full, ...).
+ */
+export type DocumentErrorKind = WithoutPrefix<ErrorCode>;
+type WithoutPrefix<Code> = Code extends `document_${infer Kind}` ? Kind : never;
 
-export class DocumentError extends Error {
-  readonly [marker] = true;
+export class DocumentError extends FleetError<`document_${DocumentErrorKind}`> {
+  static override readonly errorName = 'DocumentError';
+
   constructor(
-    readonly code: DocumentErrorCode,
+    readonly kind: DocumentErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'DocumentError';
-  }
-
-  static isInstance(error: unknown): error is DocumentError {
-    return typeof error === 'object' && error !== null && marker in error;
+    super(`document_${kind}`, message, options);
   }
 }

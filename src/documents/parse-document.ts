@@ -98,7 +98,7 @@ function runWorker(
       finish(() =>
         reply.kind === 'text'
           ? resolve({ text: reply.text, mimeType: reply.mimeType })
-          : reject(new DocumentError(reply.code, reply.message)),
+          : reject(new DocumentError(reply.errorKind, reply.message)),
       );
     });
     worker.on('error', (error: NodeJS.ErrnoException) =>

@@ -13,9 +13,9 @@ import type { LmConfig, ModelConfig } from '../config/config.js';
 import type { LmCallRecord } from '../tracing/observer-registry.js';
 import type { LmCallOptions, LmClient, LmMessage, LmResponse, ModelRole, ResolvedRole } from './lm-client.js';
 import { LmError, ROLE_ENV, toLmError } from './lm-error.js';
-import { costFor } from './pricing.js';
 import { createLanguageModel, type LanguageModelV3, type ProviderOptions } from './providers.js';
 import { tracedModel, withLmScope } from './traced-model.js';
+import { addUsage, type Usage, ZERO_USAGE } from './usage.js';
 
 /** The roles tried for each role, in order. */
 const FALLBACKS: Record<ModelRole, readonly ModelRole[]> = {
@@ -36,7 +36,6 @@ export interface ChatModel {
   maxTokens?: number;
   maxRetries: number;
   timeoutMs: number;
-  cost(usage: { inputTokens: number; outputTokens: number }): number | null;
 }
 
 export class AiSdkLmClient implements LmClient {
@@ -80,7 +79,13 @@ export class AiSdkLmClient implements LmClient {
     const started = performance.now();
     try {
       const purpose = options.purpose ?? 'lm';
-      const result = await withLmScope({ purpose }, () =>
+      // The traced model prices each attempt that ends with an answer (one, unless the SDK
+      // retried after a broken stream); an attempt that failed reports nothing.
+      let usage: Usage | undefined;
+      const onUsage = (call: Usage) => {
+        usage = usage ? addUsage(usage, call) : call;
+      };
+      const result = await withLmScope({ purpose, onUsage }, () =>
         generateText({
           model,
           messages: options.messages.map(toModelMessage),
@@ -92,18 +97,11 @@ export class AiSdkLmClient implements LmClient {
           abortSignal,
         }),
       );
-      const inputTokens = result.usage.inputTokens ?? 0;
-      const outputTokens = result.usage.outputTokens ?? 0;
       return {
         text: result.text,
         role: resolved.role,
         model: resolved.model,
-        usage: {
-          inputTokens,
-          outputTokens,
-          totalTokens: result.usage.totalTokens ?? inputTokens + outputTokens,
-          costUsd: costFor(resolved.model, { inputTokens, outputTokens }, this.config.prices),
-        },
+        usage: usage ?? ZERO_USAGE,
         latencyMs: performance.now() - started,
         finishReason: result.finishReason,
       };
@@ -133,7 +131,6 @@ export class AiSdkLmClient implements LmClient {
       maxTokens: config.maxTokens,
       maxRetries: this.config.maxRetries,
       timeoutMs: this.config.timeoutMs,
-      cost: (usage) => costFor(resolved.model, usage, this.config.prices),
     };
   }
 
@@ -153,7 +150,7 @@ export class AiSdkLmClient implements LmClient {
       model = tracedModel(createLanguageModel(role, config, this.options), {
         role,
         model: config.model,
-        cost: (usage) => costFor(config.model, usage, this.config.prices),
+        prices: () => this.config.prices,
         ...(this.options.onLmCall ? { report: this.options.onLmCall } : {}),
       });
       this.models.set(role, model);

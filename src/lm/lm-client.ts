@@ -7,20 +7,14 @@
  * delegate_small -> delegate -> planner, delegate -> planner.
  */
 
+import type { Usage } from './usage.js';
+
 export const MODEL_ROLES = ['planner', 'delegate', 'delegate_small'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];
 
 export interface LmMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
-}
-
-export interface LmUsage {
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  /** USD; null when the model's price is unknown. */
-  costUsd: number | null;
 }
 
 export interface LmCallOptions {
@@ -40,7 +34,8 @@ export interface LmResponse {
   role: ModelRole;
   /** `provider/model` as configured. */
   model: string;
-  usage: LmUsage;
+  /** Tokens and cost, as priced once by the traced model (`usage.ts`). */
+  usage: Usage;
   latencyMs: number;
   finishReason: string;
 }
@@ -54,17 +49,4 @@ export interface LmClient {
   generate(options: LmCallOptions): Promise<LmResponse>;
   /** The model serving `role` after fallbacks, or undefined when nothing is configured. */
   resolve(role: ModelRole): ResolvedRole | undefined;
-}
-
-export function emptyUsage(): LmUsage {
-  return { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
-}
-
-/** Adds usage in place; a call whose price is unknown adds tokens but no cost. */
-export function addUsage(total: LmUsage, extra: LmUsage): LmUsage {
-  total.inputTokens += extra.inputTokens;
-  total.outputTokens += extra.outputTokens;
-  total.totalTokens += extra.totalTokens;
-  if (extra.costUsd !== null) total.costUsd = (total.costUsd ?? 0) + extra.costUsd;
-  return total;
 }

@@ -1,10 +1,13 @@
 /**
  * The one error type of the model-roles layer, and the translation of AI SDK errors into it.
  * Callers (the RLM engine, the agent, the server) branch on `kind` and never see AI SDK error
- * classes; the original error stays reachable as `cause`. Messages say how to fix the problem
- * where there is something to fix, naming the environment variable involved.
+ * classes; the original error stays reachable as `cause`. Each kind has its catalogue code (a
+ * failed turn's `error` event carries it). Messages say how to fix the problem where there is
+ * something to fix, naming the environment variable involved.
  */
 import { APICallError, RetryError } from 'ai';
+import type { ErrorCode } from '../contract/error-codes.js';
+import { FleetError } from '../contract/fleet-error.js';
 import { redactText } from '../tracing/redaction.js';
 import type { ModelRole } from './lm-client.js';
 
@@ -32,8 +35,16 @@ export const ROLE_ENV: Record<ModelRole, { model: string; apiKey: string; apiBas
   },
 };
 
-// `instanceof` fails when two copies of this package are loaded; the marker does not.
-const marker = Symbol.for('fleet-rlm.LmError');
+/** The wire code of each kind: a missing model is the planner's (the roles fall back to it). */
+const CODES = {
+  not_configured: 'planner_missing',
+  timeout: 'llm_timeout',
+  rate_limited: 'llm_rate_limited',
+  http_error: 'llm_error',
+  network: 'llm_error',
+  aborted: 'llm_error',
+  bad_response: 'llm_error',
+} as const satisfies Record<LmErrorKind, ErrorCode>;
 
 export interface LmErrorOptions {
   statusCode?: number;
@@ -42,8 +53,9 @@ export interface LmErrorOptions {
   cause?: unknown;
 }
 
-export class LmError extends Error {
-  readonly [marker] = true;
+export class LmError extends FleetError<(typeof CODES)[LmErrorKind]> {
+  static override readonly errorName = 'LmError';
+  /** The provider's HTTP status, when it answered with one (not ours: see `code`). */
   readonly statusCode?: number;
   readonly role?: ModelRole;
   readonly model?: string;
@@ -53,15 +65,10 @@ export class LmError extends Error {
     message: string,
     options: LmErrorOptions = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'LmError';
+    super(CODES[kind], message, { cause: options.cause });
     this.statusCode = options.statusCode;
     this.role = options.role;
     this.model = options.model;
-  }
-
-  static isInstance(error: unknown): error is LmError {
-    return typeof error === 'object' && error !== null && marker in error;
   }
 }
 

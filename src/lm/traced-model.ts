@@ -4,6 +4,9 @@
  * the response, model, role, tokens and cost, and reports the call to the observer registry
  * (PostHog, metrics). It sits under the AI SDK's retries, so each attempt is its own span.
  *
+ * It is also the one place a call is priced: the usage it works out goes to the span, to the
+ * observers and to the caller's scope (`LmScope.onUsage`), so nobody prices the call again.
+ *
  * Where the span hangs: callers may name a parent explicitly (`withLmScope`), because a
  * streamed multi-step call runs its later steps from stream callbacks whose async context is
  * not the step the agent is on.
@@ -13,23 +16,28 @@ import type { Transformer } from 'node:stream/web';
 import { type Context, context, createContextKey, type Span, SpanStatusCode } from '@opentelemetry/api';
 import type { LanguageModelMiddleware } from 'ai';
 import { wrapLanguageModel } from 'ai';
+import type { ModelPrice } from '../config/config.js';
 import { activeTurnScope, ensureContextManager } from '../tracing/active-tracer.js';
 import type { LmCallRecord } from '../tracing/observer-registry.js';
 import { markError, setOutputs, setUsage, startSpan } from '../tracing/span-helpers.js';
 import type { LanguageModelV3 } from './providers.js';
+import { callUsage, type Usage, ZERO_USAGE } from './usage.js';
 
 export interface LmScope {
   /** What the call is for (`agent.step`, `rlm.iteration`, `llm_query`, ...). */
   purpose?: string;
   /** Holds the span new LM calls hang under; read at each call, so a caller can move it. */
   parent?: { context: Context };
+  /** Receives the usage of each call made in this scope that finished (each retried attempt too). */
+  onUsage?(usage: Usage): void;
 }
 
 export interface TracedModelInfo {
   role: string;
   /** `provider/model` as configured. */
   model: string;
-  cost(usage: { inputTokens: number; outputTokens: number }): number | null;
+  /** The price table, read when a call ends (settings may change between calls). */
+  prices(): Record<string, ModelPrice>;
   report?: (record: LmCallRecord) => void;
 }
 
@@ -41,7 +49,11 @@ export function withLmScope<T>(scope: LmScope, fn: () => T): T {
 }
 
 type CallParams = Parameters<NonNullable<LanguageModelMiddleware['wrapGenerate']>>[0]['params'];
-type Usage = { inputTokens: { total: number | undefined }; outputTokens: { total: number | undefined } };
+/** The provider's usage as the AI SDK's V3 spec reports it. */
+type ProviderUsage = {
+  inputTokens: { total: number | undefined };
+  outputTokens: { total: number | undefined };
+};
 
 export function tracedModel(model: LanguageModelV3, info: TracedModelInfo): LanguageModelV3 {
   const middleware: LanguageModelMiddleware = {
@@ -106,6 +118,7 @@ class LmCall {
   private readonly span: Span;
   private readonly started = performance.now();
   private readonly purpose: string;
+  private readonly scope: LmScope | undefined;
   private readonly input: Array<{ role: string; content: string }>;
   /** Taken at the start: a span stops recording once it ends, which is before the report. */
   private readonly traced: boolean;
@@ -118,6 +131,7 @@ class LmCall {
     params: CallParams,
   ) {
     const scope = context.active().getValue(SCOPE_KEY) as LmScope | undefined;
+    this.scope = scope;
     this.purpose = scope?.purpose ?? 'lm';
     this.input = promptMessages(params.prompt);
     this.span = startSpan(
@@ -132,32 +146,33 @@ class LmCall {
     this.traced = this.span.isRecording();
   }
 
-  finish(text: string, usage: Usage | undefined, finishReason: string): void {
+  finish(text: string, provider: ProviderUsage | undefined, finishReason: string): void {
     if (this.ended) return;
     this.ended = true;
-    const inputTokens = usage?.inputTokens.total ?? 0;
-    const outputTokens = usage?.outputTokens.total ?? 0;
-    const costUsd = this.info.cost({ inputTokens, outputTokens });
-    const tokens = { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens, costUsd };
+    const usage = callUsage(
+      this.info.model,
+      { inputTokens: provider?.inputTokens.total, outputTokens: provider?.outputTokens.total },
+      this.info.prices(),
+    );
     setOutputs(this.span, this.toolCalls.length ? { text, tool_calls: this.toolCalls } : { text });
-    setUsage(this.span, tokens, { model: this.info.model, role: this.info.role });
+    setUsage(this.span, usage, { model: this.info.model, role: this.info.role });
     this.span.setAttribute('gen_ai.response.finish_reasons', [finishReason]);
     this.span.setStatus({ code: SpanStatusCode.OK });
     this.span.end();
-    this.report({ ...tokens, ok: true, output: text });
+    this.scope?.onUsage?.(usage);
+    this.report({ usage, ok: true, output: text });
   }
 
   fail(error: unknown): void {
     if (this.ended) return;
     this.ended = true;
+    // A failed attempt is not priced: no tokens came back to count.
+    const usage: Usage = { ...ZERO_USAGE, costUsd: null };
     markError(this.span, error);
-    setUsage(this.span, { inputTokens: 0, outputTokens: 0, totalTokens: 0 }, this.info);
+    setUsage(this.span, usage, this.info);
     this.span.end();
     this.report({
-      inputTokens: 0,
-      outputTokens: 0,
-      totalTokens: 0,
-      costUsd: null,
+      usage,
       ok: false,
       output: '',
       error: error instanceof Error ? error.message : String(error),
@@ -165,12 +180,7 @@ class LmCall {
     });
   }
 
-  private report(
-    outcome: Pick<
-      LmCallRecord,
-      'inputTokens' | 'outputTokens' | 'totalTokens' | 'costUsd' | 'ok' | 'output' | 'error' | 'errorType'
-    >,
-  ): void {
+  private report(outcome: Pick<LmCallRecord, 'usage' | 'ok' | 'output' | 'error' | 'errorType'>): void {
     if (!this.info.report) return;
     const spanContext = this.span.spanContext();
     const turn = this.turn;

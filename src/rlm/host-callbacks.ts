@@ -4,12 +4,13 @@
  * tree's budget, traced as a span, recorded in the trajectory and announced as events.
  */
 
+import { FleetError } from '../contract/fleet-error.js';
 import type { LmClient, LmResponse } from '../lm/lm-client.js';
 import type { HostCall, Sandbox, VariableValue } from '../sandbox/sandbox.js';
 import { setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { mapSettled } from '../util/concurrency.js';
 import { errorMessage, preview } from '../util/text.js';
-import { partialAnswer } from './partial-answer.js';
+import { answerText } from './partial-answer.js';
 import type {
   BlockPosition,
   BlockRecord,
@@ -20,14 +21,15 @@ import type {
 } from './rlm-types.js';
 import type { RunTree } from './run-tree.js';
 
-/** An error model code sees as `CallError` with this kind. */
-export class RlmCallError extends Error {
+/** An error model code sees as `CallError` with this kind; it goes back to the sandbox, not to a client. */
+export class RlmCallError extends FleetError<'internal_error'> {
+  static override readonly errorName = 'RlmCallError';
+
   constructor(
     readonly kind: string,
     message: string,
   ) {
-    super(message);
-    this.name = 'RlmCallError';
+    super('internal_error', message);
   }
 }
 
@@ -274,7 +276,7 @@ async function subRlmBatched(
 }
 
 function childAnswer(child: RlmResult): string {
-  return child.status === 'completed' ? child.answer : partialAnswer(child, child.answer);
+  return answerText(child);
 }
 
 function degradedPrompt(prompt: string, context: VariableValue): string {

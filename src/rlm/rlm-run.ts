@@ -4,14 +4,8 @@
  * or a stop (budget, timeout, cancel, failure), and always return the best answer it has.
  */
 import type { z } from 'zod';
-import {
-  addUsage,
-  emptyUsage,
-  type LmClient,
-  type LmMessage,
-  type LmResponse,
-  type ModelRole,
-} from '../lm/lm-client.js';
+import type { LmClient, LmMessage, LmResponse, ModelRole } from '../lm/lm-client.js';
+import { addUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
 import type { Sandbox, VariableValue } from '../sandbox/sandbox.js';
 import { markError, setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { errorMessage, preview } from '../util/text.js';
@@ -52,7 +46,7 @@ export interface RunSpec {
 export class RlmRun {
   readonly runId: string;
   private readonly schema: z.ZodObject;
-  private readonly usage = emptyUsage();
+  private usage: Usage = ZERO_USAGE;
   private readonly trajectory: Trajectory;
   private lastSubmit?: Record<string, unknown>;
   private lastOutput?: string;
@@ -182,7 +176,7 @@ export class RlmRun {
       ...ref,
       termination,
       answer: preview(answer, 500),
-      usage: { ...this.usage },
+      usage: this.usage,
       durationMs,
     });
     return {
@@ -191,7 +185,7 @@ export class RlmRun {
       outputs,
       status: termination.reason === 'submitted' ? 'completed' : 'partial',
       termination,
-      usage: { ...this.usage },
+      usage: this.usage,
       llmCallsUsed: tree.llmCallsUsed,
       iterations: this.trajectory.iterations.length,
       depth,
@@ -339,7 +333,7 @@ export class RlmRun {
     });
     try {
       const result = await child.execute();
-      addUsage(this.usage, result.usage);
+      this.usage = addUsage(this.usage, result.usage);
       return result;
     } finally {
       await sandbox.reset(contextName).catch(() => {});
@@ -347,7 +341,7 @@ export class RlmRun {
   }
 
   private onLmResponse(response: LmResponse, purpose: string, callId?: string): void {
-    addUsage(this.usage, response.usage);
+    this.usage = addUsage(this.usage, response.usage);
     this.spec.tree.recordUsage(response.usage);
     this.spec.tree.emit({
       type: 'lm_call',

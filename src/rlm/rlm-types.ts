@@ -4,7 +4,8 @@
  */
 import type { z } from 'zod';
 import type { RlmConfig } from '../config/config.js';
-import type { LmClient, LmUsage, ModelRole } from '../lm/lm-client.js';
+import type { LmClient, ModelRole } from '../lm/lm-client.js';
+import type { Usage } from '../lm/usage.js';
 import type { Sandbox, VariableValue } from '../sandbox/sandbox.js';
 
 /** The budgets of one run tree: the configured RLM limits plus the per-call LM timeout. */
@@ -108,7 +109,7 @@ export interface IterationRecord {
   durationMs: number;
   reasoning: string;
   response: string;
-  lm: { model: string; role: ModelRole; latencyMs: number; usage: LmUsage };
+  lm: { model: string; role: ModelRole; latencyMs: number; usage: Usage };
   blocks: BlockRecord[];
   submit?: { payload: Record<string, unknown>; valid: boolean; errors?: string[] };
   /** What went back to the model as the next message. */
@@ -136,7 +137,7 @@ export interface RlmResult {
   status: 'completed' | 'partial';
   termination: Termination;
   /** LM usage of this run and everything under it. */
-  usage: LmUsage;
+  usage: Usage;
   /** Sub-LM calls charged to the shared budget by the whole tree so far. */
   llmCallsUsed: number;
   iterations: number;
@@ -179,7 +180,7 @@ export type RlmEvent =
       model: string;
       role: ModelRole;
       latencyMs: number;
-      usage: LmUsage;
+      usage: Usage;
       /** Sub-model calls charged by the whole tree so far. */
       llmCallsUsed: number;
       /** The host callback (`llm_query`, …) that made the call, if one did. */
@@ -206,6 +207,6 @@ export type RlmEvent =
       type: 'run_finished';
       termination: Termination;
       answer: string;
-      usage: LmUsage;
+      usage: Usage;
       durationMs: number;
     });

@@ -3,12 +3,13 @@
  * totals, the run deadline and cancellation. Once a tree-wide budget runs out the tree is
  * stopped, and every run in it ends at its next step with that termination.
  */
-import { addUsage, emptyUsage, type LmUsage } from '../lm/lm-client.js';
+import { addUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
 import type { RlmBudgets, RlmEvent, Termination, TerminationReason } from './rlm-types.js';
 
 export class RunTree {
   llmCallsUsed = 0;
-  readonly usage: LmUsage = emptyUsage();
+  /** The whole tree's usage so far. */
+  usage: Usage = ZERO_USAGE;
   /** Aborts on cancel or when the run timeout passes; passed to every LM call and execute. */
   readonly signal: AbortSignal;
   private stopped?: Termination;
@@ -77,8 +78,8 @@ export class RunTree {
   }
 
   /** Adds one LM call's usage; crossing the token or cost budget stops the tree. */
-  recordUsage(usage: LmUsage): void {
-    addUsage(this.usage, usage);
+  recordUsage(usage: Usage): void {
+    this.usage = addUsage(this.usage, usage);
     const { maxTokens, maxCostUsd } = this.budgets;
     if (maxTokens !== undefined && this.usage.totalTokens >= maxTokens) {
       this.stopped ??= {

@@ -1,8 +1,12 @@
 /**
- * Errors raised by sandbox providers. `code` is stable and machine-readable; the message says
- * what happened and, where it can, how to fix it.
+ * Errors raised by sandbox providers. `kind` is stable and machine-readable; the message says
+ * what happened and, where it can, how to fix it. A sandbox failure reaches clients only through
+ * the turn that hit it (a `turn_failed` event, or an error result the model sees), so its
+ * catalogue code is `internal_error`: a transport never repeats its message.
  */
-export type SandboxErrorCode =
+import { FleetError } from '../contract/fleet-error.js';
+
+export type SandboxErrorKind =
   | 'start_failed'
   | 'crashed'
   | 'protocol_error'
@@ -10,20 +14,14 @@ export type SandboxErrorCode =
   | 'shut_down'
   | 'unavailable';
 
-const marker = Symbol.for('fleet-rlm.SandboxError');
+export class SandboxError extends FleetError<'internal_error'> {
+  static override readonly errorName = 'SandboxError';
 
-export class SandboxError extends Error {
-  readonly [marker] = true;
   constructor(
-    readonly code: SandboxErrorCode,
+    readonly kind: SandboxErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'SandboxError';
-  }
-
-  static isInstance(error: unknown): error is SandboxError {
-    return typeof error === 'object' && error !== null && marker in error;
+    super('internal_error', message, options);
   }
 }

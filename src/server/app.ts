@@ -19,8 +19,9 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { FleetError } from '../contract/fleet-error.js';
 import { routeAccessHook } from './auth/route-access.js';
-import { HttpError, sendError } from './http-error.js';
+import { sendError } from './http-error.js';
 import { OriginPolicy } from './origin-policy.js';
 import { redactedLogger } from './redacted-logger.js';
 import { authRoutes } from './routes/auth-routes.js';
@@ -70,7 +71,7 @@ export async function buildApp(
   app.setErrorHandler((error, request, reply) => sendError(error, request, reply, redactor));
   app.setNotFoundHandler((request, reply) =>
     sendError(
-      new HttpError(404, 'not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
+      new FleetError('not_found', `no route ${request.method} ${request.url.split('?')[0]}`),
       request,
       reply,
       redactor,

@@ -17,7 +17,7 @@
  */
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { ServerConfig } from '../config/config.js';
-import { HttpError } from './http-error.js';
+import { FleetError } from '../contract/fleet-error.js';
 
 const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
 const MAX_ECHOED_ORIGIN = 200;
@@ -74,8 +74,7 @@ export class OriginPolicy {
       if (!this.options.enforce) return;
       if (!this.hostAllowed(request.headers.host)) {
         const host = String(request.headers.host).slice(0, MAX_ECHOED_ORIGIN);
-        throw new HttpError(
-          403,
+        throw new FleetError(
           'host_not_allowed',
           `this server listens on loopback and answers requests addressed to localhost, 127.0.0.1 or [::1], not to '${host}' ` +
             '(a page on a DNS-rebound name); if that name is your own for this machine, add its origin to CORS_ALLOWED_ORIGINS',
@@ -84,8 +83,7 @@ export class OriginPolicy {
       const decision = this.decide(request);
       if (decision.kind !== 'refused') return;
       const origin = decision.origin.slice(0, MAX_ECHOED_ORIGIN);
-      throw new HttpError(
-        403,
+      throw new FleetError(
         'origin_not_allowed',
         `a web page at '${origin}' may not call this server: in local mode only its own origin` +
           `${decision.own[0] ? ` (${decision.own[0]})` : ''} and CORS_ALLOWED_ORIGINS are let in; ` +

@@ -2,27 +2,23 @@
  * Opening the store failed because Postgres could not be reached or refused us. The message
  * names the URL (password masked) and what to check for the particular cause.
  */
+import { FleetError } from '../contract/fleet-error.js';
 
-const marker = Symbol.for('fleet-rlm.DatabaseUnreachableError');
-
-export class DatabaseUnreachableError extends Error {
-  readonly [marker] = true;
+/** Raised at start-up, before any request: never answered to a client. */
+export class DatabaseUnreachableError extends FleetError<'internal_error'> {
+  static override readonly errorName = 'DatabaseUnreachableError';
   /** DATABASE_URL with any password replaced by `***`. */
   readonly url: string;
 
   constructor(url: string, cause: unknown) {
     const masked = maskDatabaseUrl(url);
     super(
+      'internal_error',
       `cannot connect to Postgres at ${masked}: ${describeCause(cause)}. ${hintFor(cause)} ` +
         '(Or unset DATABASE_URL to use the embedded SQLite database.)',
       { cause },
     );
-    this.name = 'DatabaseUnreachableError';
     this.url = masked;
-  }
-
-  static isInstance(error: unknown): error is DatabaseUnreachableError {
-    return typeof error === 'object' && error !== null && marker in error;
   }
 }
 

@@ -1,14 +1,13 @@
-/** What `SessionStore.createSession` throws when the id the caller chose exists already (whoever owns it). */
-const duplicateSessionMarker = Symbol.for('fleet-rlm.DuplicateSessionError');
+/**
+ * What `SessionStore.createSession` throws when the id the caller chose exists already (whoever
+ * owns it). The turn runner handles it; should it ever escape, it is an internal error.
+ */
+import { FleetError } from '../contract/fleet-error.js';
 
-export class DuplicateSessionError extends Error {
-  readonly [duplicateSessionMarker] = true;
+export class DuplicateSessionError extends FleetError<'internal_error'> {
+  static override readonly errorName = 'DuplicateSessionError';
+
   constructor(readonly sessionId: string) {
-    super(`a session with id ${sessionId} exists already`);
-    this.name = 'DuplicateSessionError';
-  }
-
-  static isInstance(error: unknown): error is DuplicateSessionError {
-    return typeof error === 'object' && error !== null && duplicateSessionMarker in error;
+    super('internal_error', `a session with id ${sessionId} exists already`);
   }
 }

@@ -1,17 +1,20 @@
-/** What `TurnStore.createTurn` throws when the session already has a turn for the client's message id. */
-const duplicateMarker = Symbol.for('fleet-rlm.DuplicateTurnError');
+/**
+ * What `TurnStore.createTurn` throws when the session already has a turn for the client's
+ * message id. The turn runner handles it (the client joins that turn); should it ever escape,
+ * it is an internal error.
+ */
+import { FleetError } from '../contract/fleet-error.js';
 
-export class DuplicateTurnError extends Error {
-  readonly [duplicateMarker] = true;
+export class DuplicateTurnError extends FleetError<'internal_error'> {
+  static override readonly errorName = 'DuplicateTurnError';
+
   constructor(
     readonly sessionId: string,
     readonly clientMessageId: string,
   ) {
-    super(`session ${sessionId} already has a turn for client_message_id ${clientMessageId}`);
-    this.name = 'DuplicateTurnError';
-  }
-
-  static isInstance(error: unknown): error is DuplicateTurnError {
-    return typeof error === 'object' && error !== null && duplicateMarker in error;
+    super(
+      'internal_error',
+      `session ${sessionId} already has a turn for client_message_id ${clientMessageId}`,
+    );
   }
 }

@@ -6,15 +6,18 @@
  * to one response whichever list it came from.
  */
 
+import { FleetError } from '../contract/fleet-error.js';
+
 export interface ListCursor {
   at: number;
   id: string;
 }
 
-export class InvalidCursorError extends Error {
+export class InvalidCursorError extends FleetError<'invalid_cursor'> {
+  static override readonly errorName = 'InvalidCursorError';
+
   constructor(readonly cursor: string) {
-    super('invalid list cursor: pass back the nextCursor of a previous page unchanged');
-    this.name = 'InvalidCursorError';
+    super('invalid_cursor', 'invalid list cursor: pass back the nextCursor of a previous page unchanged');
   }
 }
 

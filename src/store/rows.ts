@@ -4,6 +4,9 @@
  * so both dialects return identical values.
  */
 import type { Selectable } from 'kysely';
+import type { ExecutionMode } from '../contract/client-frames.js';
+import type { StepType } from '../contract/passive-frames.js';
+import { fromWireUsage } from '../lm/usage.js';
 import type {
   DocumentsTable,
   EventsTable,
@@ -14,24 +17,20 @@ import type {
   SpansTable,
   TracesTable,
   TurnsTable,
-  UsageColumns,
 } from './schema.js';
 import type {
   CoreMemory,
   DocumentMeta,
   EventRow,
   EventStream,
-  ExecutionMode,
   FeedbackRow,
   SessionRow,
   SessionStatus,
   SpanRow,
   StepRow,
-  StepType,
   TraceRow,
   TurnRow,
   TurnStatus,
-  TurnUsage,
 } from './store.js';
 
 /** `undefined` has no JSON form; it is stored as SQL NULL and read back as `undefined`. */
@@ -41,26 +40,6 @@ export function toJson(value: unknown): JsonText | null {
 
 export function fromJson(text: JsonText | null): unknown {
   return text === null ? undefined : JSON.parse(text);
-}
-
-export function usageColumns(usage: TurnUsage): UsageColumns {
-  return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    total_tokens: usage.totalTokens,
-    cost_usd: usage.costUsd,
-  };
-}
-
-export const ZERO_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
-
-function usageOf(row: UsageColumns): TurnUsage {
-  return {
-    inputTokens: row.input_tokens,
-    outputTokens: row.output_tokens,
-    totalTokens: row.total_tokens,
-    costUsd: row.cost_usd,
-  };
 }
 
 export function toSessionRow(row: Selectable<SessionsTable>): SessionRow {
@@ -96,7 +75,7 @@ export function toTurnRow(row: Selectable<TurnsTable>): TurnRow {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     durationMs: row.duration_ms,
-    usage: usageOf(row),
+    usage: fromWireUsage(row),
     traceId: row.trace_id,
     chatStartSeq: row.chat_start_seq == null ? null : Number(row.chat_start_seq),
   };
@@ -174,7 +153,7 @@ export function toTraceRow(row: Selectable<TracesTable>): TraceRow {
     durationMs: row.duration_ms,
     requestPreview: row.request_preview,
     responsePreview: row.response_preview,
-    usage: usageOf(row),
+    usage: fromWireUsage(row),
     spanCount: row.span_count,
   };
 }

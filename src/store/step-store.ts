@@ -5,7 +5,7 @@
  * trajectory is read from here (`GET /api/v1/sessions/{id}/turns/{turn_id}/steps`), never
  * rebuilt from frames.
  */
-export type StepType = 'llm' | 'tool' | 'repl' | 'memory' | 'output';
+import type { StepType } from '../contract/passive-frames.js';
 
 export interface StepRow {
   id: string;

@@ -31,9 +31,9 @@ export type {
   SessionStatus,
   SessionStore,
 } from './session-store.js';
-export type { StepRow, StepStore, StepType } from './step-store.js';
+export type { StepRow, StepStore } from './step-store.js';
 export type { SpanRow, TraceRow, TraceStore } from './trace-store.js';
-export type { ExecutionMode, TurnRow, TurnStatus, TurnStore, TurnUsage } from './turn-store.js';
+export type { TurnRow, TurnStatus, TurnStore } from './turn-store.js';
 
 /** The connection itself: which database, whether it answers, and shutting it. */
 export interface StoreLifecycle {

@@ -4,9 +4,10 @@
  * arrive before their trace row, so neither write checks the other (see migration 0002).
  */
 import type { Kysely, SelectQueryBuilder } from 'kysely';
+import { toWireUsage } from '../lm/usage.js';
 import { decodeListCursor, encodeListCursor } from './list-cursor.js';
 import type { Page } from './page.js';
-import { toSpanRow, toTraceRow, usageColumns } from './rows.js';
+import { toSpanRow, toTraceRow } from './rows.js';
 import type { Database } from './schema.js';
 import { onRawSqlite, type SqliteHandle, type StoreContext } from './store-context.js';
 import type { SpanRow, TraceRow } from './trace-store.js';
@@ -67,7 +68,7 @@ async function upsertTrace(db: Kysely<Database>, trace: TraceRow): Promise<void>
       duration_ms: trace.durationMs,
       request_preview: trace.requestPreview,
       response_preview: trace.responsePreview,
-      ...usageColumns(trace.usage),
+      ...toWireUsage(trace.usage),
       span_count: trace.spanCount,
     })
     .onConflict((conflict) =>
@@ -199,7 +200,7 @@ function sqliteStatements(sqlite: SqliteHandle): SqliteTraceStatements {
      on conflict (trace_id) do update set ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}`,
   );
   const upsertTraceRow = (trace: TraceRow) => {
-    const usage = usageColumns(trace.usage);
+    const usage = toWireUsage(trace.usage);
     upsert.run(
       trace.traceId,
       trace.sessionId,

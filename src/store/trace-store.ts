@@ -2,8 +2,9 @@
  * The embedded trace store: every finished span, and one summary per trace (per turn), so the
  * trace view works without MLflow. Written by the embedded exporter, read by the trace catalog.
  */
+
+import type { Usage } from '../lm/usage.js';
 import type { Page } from './page.js';
-import type { TurnUsage } from './turn-store.js';
 
 export interface TraceRow {
   /** MLflow's form: `tr-` + the 32-hex OpenTelemetry trace id. */
@@ -18,7 +19,7 @@ export interface TraceRow {
   durationMs: number | null;
   requestPreview: string;
   responsePreview: string;
-  usage: TurnUsage;
+  usage: Usage;
   spanCount: number;
 }
 

@@ -1,7 +1,8 @@
 /** Turns: numbered per session, deduplicated by client_message_id, finished once, found again after a crash. */
 import { sql } from 'kysely';
+import { toWireUsage, ZERO_USAGE } from '../lm/usage.js';
 import { DuplicateTurnError } from './duplicate-turn-error.js';
-import { toTurnRow, usageColumns, ZERO_USAGE } from './rows.js';
+import { toTurnRow } from './rows.js';
 import { titleFromMessage } from './session-title.js';
 import type { StoreContext } from './store-context.js';
 import type { TurnRow, TurnStore } from './turn-store.js';
@@ -56,7 +57,7 @@ export async function createTurn(
         started_at: fields.startedAt,
         finished_at: null,
         duration_ms: null,
-        ...usageColumns(ZERO_USAGE),
+        ...toWireUsage(ZERO_USAGE),
         trace_id: null,
       };
       // Written only when known, so callers that do not track it also work on a schema before
@@ -132,7 +133,7 @@ export async function finishTurn(
       error: fields.error ?? null,
       finished_at: fields.finishedAt,
       duration_ms: sql<number>`${fields.finishedAt} - ${eb.ref('started_at')}`,
-      ...usageColumns(fields.usage),
+      ...toWireUsage(fields.usage),
       trace_id: fields.traceId ?? null,
     }))
     .where('id', '=', id)

@@ -3,17 +3,11 @@
  * the client's message id, finished exactly once (with its usage and trace id), and found again
  * when a crash left it running.
  */
+import type { ExecutionMode } from '../contract/client-frames.js';
+import type { Usage } from '../lm/usage.js';
 import type { Identity } from './session-store.js';
 
 export type TurnStatus = 'running' | 'completed' | 'error' | 'cancelled';
-export type ExecutionMode = 'auto' | 'rlm_only' | 'tools_only';
-
-export interface TurnUsage {
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  costUsd: number;
-}
 
 export interface TurnRow extends Identity {
   id: string;
@@ -29,7 +23,7 @@ export interface TurnRow extends Identity {
   startedAt: number;
   finishedAt: number | null;
   durationMs: number | null;
-  usage: TurnUsage;
+  usage: Usage;
   traceId: string | null;
   /** The session's last chat seq before this turn's first frame (null on turns older than 0004). */
   chatStartSeq: number | null;
@@ -64,7 +58,7 @@ export interface TurnStore {
       assistantMessage?: string;
       error?: string;
       finishedAt: number;
-      usage: TurnUsage;
+      usage: Usage;
       traceId?: string;
     },
   ): Promise<void>;

@@ -9,8 +9,8 @@
 import type { HrTime } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, hrTimeToMicroseconds } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { fromWireUsage, type WireUsage } from '../lm/usage.js';
 import type { SpanRow, TraceRow, TraceStore } from '../store/trace-store.js';
-import type { TurnUsage } from '../store/turn-store.js';
 import { decodeAttribute, previewOf } from './trace-text.js';
 
 /** Bound on traces whose root has not ended yet (a leak guard; a turn always ends its root). */
@@ -113,17 +113,9 @@ function toTraceRow(root: ReadableSpan, traceId: string, spanCount: number): Tra
     durationMs: Math.round((micros(root.endTime) - startUs) / 1000),
     requestPreview: previewOf(attributes['mlflow.spanInputs']),
     responsePreview: previewOf(attributes['mlflow.spanOutputs']),
-    usage: usageOf(attributes['fleet_rlm.turn_usage']),
+    usage: fromWireUsage(
+      decodeAttribute(attributes['fleet_rlm.turn_usage']) as Partial<WireUsage> | undefined,
+    ),
     spanCount,
-  };
-}
-
-function usageOf(raw: unknown): TurnUsage {
-  const value = decodeAttribute(raw) as Partial<TurnUsage> | undefined;
-  return {
-    inputTokens: Number(value?.inputTokens ?? 0),
-    outputTokens: Number(value?.outputTokens ?? 0),
-    totalTokens: Number(value?.totalTokens ?? 0),
-    costUsd: Number(value?.costUsd ?? 0),
   };
 }

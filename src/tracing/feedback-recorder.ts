@@ -6,6 +6,8 @@
  * when neither takes it.
  */
 import { randomUUID } from 'node:crypto';
+import type { ErrorCode } from '../contract/error-codes.js';
+import { FleetError } from '../contract/fleet-error.js';
 import type { FeedbackBody, FeedbackResult } from '../contract/trace-schemas.js';
 import type { FeedbackStore } from '../store/feedback-store.js';
 import type { TraceStore } from '../store/trace-store.js';
@@ -13,26 +15,19 @@ import type { TurnRow } from '../store/turn-store.js';
 import { MlflowError } from './mlflow/mlflow-error.js';
 import type { MlflowStatus } from './mlflow/mlflow-status.js';
 
-export type FeedbackErrorCode =
-  | 'turn_not_found'
-  | 'trace_not_found'
-  | 'trace_turn_mismatch'
-  | 'feedback_unavailable';
+export type FeedbackErrorCode = Extract<
+  ErrorCode,
+  'turn_not_found' | 'trace_not_found' | 'trace_turn_mismatch' | 'feedback_unavailable'
+>;
 
 /** The caller's own turn by id; undefined for unknown and someone else's turns alike. */
 export type FindOwnedTurn = (turnId: string) => Promise<TurnRow | undefined>;
 
-export class FeedbackError extends Error {
-  constructor(
-    readonly code: FeedbackErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'FeedbackError';
-  }
+export class FeedbackError extends FleetError<FeedbackErrorCode> {
+  static override readonly errorName = 'FeedbackError';
 
-  static isInstance(error: unknown): error is FeedbackError {
-    return error instanceof Error && error.name === 'FeedbackError' && 'code' in error;
+  constructor(code: FeedbackErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

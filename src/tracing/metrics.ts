@@ -249,9 +249,9 @@ export class MetricsObserver implements Observer {
   onLmCall(record: LmCallRecord): void {
     const { lmCalls, lmTokens, lmCostUsd } = this.metrics;
     lmCalls.inc({ role: record.role, model: record.model, ok: String(record.ok) });
-    lmTokens.inc({ direction: 'input' }, record.inputTokens);
-    lmTokens.inc({ direction: 'output' }, record.outputTokens);
-    if (record.costUsd !== null) lmCostUsd.inc(record.costUsd);
+    lmTokens.inc({ direction: 'input' }, record.usage.inputTokens);
+    lmTokens.inc({ direction: 'output' }, record.usage.outputTokens);
+    if (record.usage.costUsd !== null) lmCostUsd.inc(record.usage.costUsd);
   }
 
   onTurnStarted(_record: TurnRecord): void {

@@ -5,6 +5,8 @@
  * never fails or slows the turn that produced the record.
  */
 
+import type { Usage } from '../lm/usage.js';
+
 export interface LmCallRecord {
   /** MLflow form `tr-…` when the call ran inside a traced turn. */
   traceId?: string;
@@ -18,10 +20,8 @@ export interface LmCallRecord {
   provider: string;
   purpose: string;
   latencyMs: number;
-  inputTokens: number;
-  outputTokens: number;
-  totalTokens: number;
-  costUsd: number | null;
+  /** As priced once by the traced model; a failed call has no tokens and a null cost. */
+  usage: Usage;
   ok: boolean;
   error?: string;
   errorType?: string;
@@ -39,9 +39,7 @@ export interface TurnRecord {
   executionMode: string;
   status?: 'completed' | 'cancelled' | 'error';
   durationMs?: number;
-  inputTokens?: number;
-  outputTokens?: number;
-  costUsd?: number;
+  usage?: Usage;
   error?: string;
 }
 

@@ -6,6 +6,7 @@
  * the product.
  */
 import { type Attributes, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { toWireUsage, type Usage } from '../lm/usage.js';
 import { activeRedactor, activeTracer } from './active-tracer.js';
 
 export type SpanType =
@@ -72,21 +73,15 @@ export function setOutputs(span: Span, outputs: unknown): void {
   setJson(span, 'mlflow.spanOutputs', outputs);
 }
 
-export function setUsage(
-  span: Span,
-  usage: { inputTokens: number; outputTokens: number; totalTokens: number; costUsd?: number | null },
-  model?: { model: string; role?: string },
-): void {
-  setJson(span, 'mlflow.chat.tokenUsage', {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    total_tokens: usage.totalTokens,
-  });
+export function setUsage(span: Span, usage: Usage, model?: { model: string; role?: string }): void {
+  // MLflow's token usage has our wire form's token fields; the cost goes in its own attribute.
+  const { cost_usd: _cost, ...tokens } = toWireUsage(usage);
+  setJson(span, 'mlflow.chat.tokenUsage', tokens);
   span.setAttributes({
     'gen_ai.usage.input_tokens': usage.inputTokens,
     'gen_ai.usage.output_tokens': usage.outputTokens,
   });
-  if (usage.costUsd !== undefined && usage.costUsd !== null) {
+  if (usage.costUsd !== null) {
     setJson(span, 'mlflow.llm.cost', { input_cost: 0, output_cost: 0, total_cost: usage.costUsd });
   }
   if (model) {

@@ -4,7 +4,9 @@
  * embedded store first (complete and local), MLflow second. Both sources come out in the same
  * wire shape. Ownership is the caller's business: every answer names the trace's session.
  */
+import { FleetError } from '../contract/fleet-error.js';
 import type { SpanNode, TraceSummary } from '../contract/trace-schemas.js';
+import { toWireUsage, type Usage } from '../lm/usage.js';
 import type { SpanRow, TraceRow, TraceStore } from '../store/trace-store.js';
 import { MlflowError } from './mlflow/mlflow-error.js';
 import type { MlflowSpan } from './mlflow/mlflow-span.js';
@@ -26,10 +28,11 @@ export interface TraceDetail {
 }
 
 /** A page cursor says which source it pages through: `m.` MLflow page token, `l.` store cursor. */
-export class TraceCursorError extends Error {
+export class TraceCursorError extends FleetError<'invalid_cursor'> {
+  static override readonly errorName = 'TraceCursorError';
+
   constructor(message: string) {
-    super(message);
-    this.name = 'TraceCursorError';
+    super('invalid_cursor', message);
   }
 }
 
@@ -135,12 +138,7 @@ function localSummary(row: TraceRow): TraceSummary {
     duration_ms: row.durationMs,
     request_preview: row.requestPreview,
     response_preview: row.responsePreview,
-    usage: {
-      input_tokens: row.usage.inputTokens,
-      output_tokens: row.usage.outputTokens,
-      total_tokens: row.usage.totalTokens,
-      cost_usd: row.usage.costUsd,
-    },
+    usage: toWireUsage(row.usage),
     span_count: row.spanCount,
     source: 'local',
   };
@@ -154,6 +152,12 @@ function mlflowSummary(info: MlflowTraceInfo, local: TraceRow | undefined, sessi
   const cost = decodeAttribute(info.metadata['mlflow.trace.cost']) as { total_cost?: number } | undefined;
   const inputTokens = Number(tokens?.input_tokens ?? local?.usage.inputTokens ?? 0);
   const outputTokens = Number(tokens?.output_tokens ?? local?.usage.outputTokens ?? 0);
+  const usage: Usage = {
+    inputTokens,
+    outputTokens,
+    totalTokens: Number(tokens?.total_tokens ?? inputTokens + outputTokens),
+    costUsd: Number(cost?.total_cost ?? local?.usage.costUsd ?? 0),
+  };
   return {
     trace_id: info.traceId,
     session_id: info.metadata['mlflow.trace.session'] ?? sessionId,
@@ -164,12 +168,7 @@ function mlflowSummary(info: MlflowTraceInfo, local: TraceRow | undefined, sessi
     duration_ms: info.executionDurationMs ?? local?.durationMs ?? null,
     request_preview: previewOf(info.requestPreview ?? local?.requestPreview ?? ''),
     response_preview: previewOf(info.responsePreview ?? local?.responsePreview ?? ''),
-    usage: {
-      input_tokens: inputTokens,
-      output_tokens: outputTokens,
-      total_tokens: Number(tokens?.total_tokens ?? inputTokens + outputTokens),
-      cost_usd: Number(cost?.total_cost ?? local?.usage.costUsd ?? 0),
-    },
+    usage: toWireUsage(usage),
     span_count: null,
     source: 'mlflow',
   };

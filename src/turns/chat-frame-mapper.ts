@@ -6,7 +6,7 @@
  */
 import type { AgentEvent } from '../agent/agent-events.js';
 import type { EventKind, PayloadInput, PayloadOf, RuntimeContext } from '../contract/chat-events.js';
-import type { ExecutionMode } from '../store/store.js';
+import type { ExecutionMode } from '../contract/client-frames.js';
 import { preview } from '../util/text.js';
 import { DEFAULT_TURN_OUTPUT_LIMITS, TurnOutputBudget, type TurnOutputLimits } from './turn-output-budget.js';
 

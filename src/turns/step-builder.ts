@@ -69,8 +69,8 @@ export class StepBuilder {
           actor: AGENT,
           output: {
             finish_reason: event.finishReason,
-            input_tokens: event.inputTokens,
-            output_tokens: event.outputTokens,
+            input_tokens: event.usage.inputTokens,
+            output_tokens: event.usage.outputTokens,
           },
         });
       case 'tool_call':

@@ -1,20 +1,16 @@
 /** A message or command the turn runner refuses, with the wire error code clients see. */
 import type { ErrorCode } from '../contract/error-codes.js';
+import { FleetError } from '../contract/fleet-error.js';
 
-const marker = Symbol.for('fleet-rlm.TurnError');
+export class TurnError extends FleetError {
+  static override readonly errorName = 'TurnError';
 
-export class TurnError extends Error {
-  readonly [marker] = true;
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
-    readonly details?: Record<string, unknown>,
+    details?: Record<string, unknown>,
+    options?: { cause?: unknown },
   ) {
-    super(message);
-    this.name = 'TurnError';
-  }
-
-  static isInstance(error: unknown): error is TurnError {
-    return typeof error === 'object' && error !== null && marker in error;
+    super(code, message, { ...(details ? { details } : {}), ...options });
   }
 }

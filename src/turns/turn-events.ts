@@ -7,22 +7,21 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentEvent } from '../agent/agent-events.js';
 import type { EventKind, PayloadInput } from '../contract/chat-events.js';
+import type { ExecutionMode } from '../contract/client-frames.js';
 import type { ErrorCode } from '../contract/error-codes.js';
 import type { PassiveFrameInput } from '../contract/passive-frames.js';
 import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
+import { toWireUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
 import type { StepStore } from '../store/step-store.js';
-import type { ExecutionMode, TurnUsage } from '../store/store.js';
 import { ChatFrameMapper, type TurnRuntimeSettings } from './chat-frame-mapper.js';
 import { type BuiltStep, StepBuilder } from './step-builder.js';
 import type { TurnOutputLimits } from './turn-output-budget.js';
 
 /** How a turn ends: what its one terminal frame says. */
 export type TurnEnd =
-  | { status: 'completed'; text: string; usage: TurnUsage; iterations: number; delegations: number }
+  | { status: 'completed'; text: string; usage: Usage; iterations: number; delegations: number }
   | { status: 'cancelled'; text: string; reason: string }
   | { status: 'error'; text: string; code: ErrorCode };
-
-const NO_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
 
 export interface TurnEventOptions {
   executionMode: ExecutionMode;
@@ -93,7 +92,7 @@ export class TurnEventSink {
     terminal: TurnEnd,
     turn: { turnIndex: number; durationMs: number; traceId: string | null },
   ): Promise<void> {
-    const usage = terminal.status === 'completed' ? terminal.usage : NO_USAGE;
+    const usage = toWireUsage(terminal.status === 'completed' ? terminal.usage : ZERO_USAGE);
     const completed = this.passive({
       type: 'execution_completed',
       run_id: this.turnId,
@@ -102,7 +101,7 @@ export class TurnEventSink {
         run_id: this.turnId,
         status: terminal.status,
         duration_ms: turn.durationMs,
-        usage: wireUsage(usage),
+        usage,
         final_artifact: terminal.status === 'completed' ? finalArtifact(terminal.text) : null,
       },
     });
@@ -110,8 +109,8 @@ export class TurnEventSink {
     const frame =
       terminal.status === 'completed'
         ? this.chat('final', terminal.text, {
-            usage: wireUsage(terminal.usage),
-            cost_usd: terminal.usage.costUsd,
+            usage,
+            cost_usd: usage.cost_usd,
             turn_index: turn.turnIndex,
             iterations: terminal.iterations,
             delegations: terminal.delegations,
@@ -160,15 +159,6 @@ function finalArtifact(text: string) {
     kind: 'assistant_response' as const,
     value: { text, final_markdown: text },
     finalization_mode: 'RETURN' as const,
-  };
-}
-
-function wireUsage(usage: TurnUsage) {
-  return {
-    input_tokens: usage.inputTokens,
-    output_tokens: usage.outputTokens,
-    total_tokens: usage.totalTokens,
-    cost_usd: usage.costUsd,
   };
 }
 

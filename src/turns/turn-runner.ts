@@ -10,13 +10,14 @@ import type { MessageFrame } from '../contract/client-frames.js';
 import type { ErrorCode } from '../contract/error-codes.js';
 import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
 import { LmError } from '../lm/lm-error.js';
+import { toWireUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import { isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
 import { DuplicateTurnError } from '../store/duplicate-turn-error.js';
 import type { EventLog } from '../store/event-log.js';
 import type { Identity } from '../store/session-store.js';
 import type { StepStore } from '../store/step-store.js';
-import type { TurnRow, TurnStore, TurnUsage } from '../store/turn-store.js';
+import type { TurnRow, TurnStore } from '../store/turn-store.js';
 import { withTurnScope } from '../tracing/active-tracer.js';
 import type { ObserverRegistry, TurnRecord } from '../tracing/observer-registry.js';
 import { markError, mlflowTraceId, setJson, setOutputs, withSpan } from '../tracing/span-helpers.js';
@@ -49,10 +50,8 @@ export interface SubmitResult {
 }
 
 type TurnResult =
-  | { status: 'completed'; text: string; usage: TurnUsage }
-  | { status: 'cancelled' | 'error'; error: string; usage: TurnUsage };
-
-const EMPTY_USAGE: TurnUsage = { inputTokens: 0, outputTokens: 0, totalTokens: 0, costUsd: 0 };
+  | { status: 'completed'; text: string; usage: Usage }
+  | { status: 'cancelled' | 'error'; error: string; usage: Usage };
 
 export class TurnRunner {
   private readonly running = new Map<string, RunningTurn>();
@@ -289,7 +288,7 @@ export class TurnRunner {
         const result = await this.execute(session, running);
         if (result.status === 'completed') setOutputs(span, { answer: result.text });
         else markError(span, new Error(result.error ?? result.status));
-        setJson(span, 'fleet_rlm.turn_usage', result.usage);
+        setJson(span, 'fleet_rlm.turn_usage', toWireUsage(result.usage));
       },
     );
   }
@@ -317,13 +316,13 @@ export class TurnRunner {
       return { status: 'completed', text: outcome.answer, usage: outcome.usage };
     } catch (error) {
       // Cancelled: the terminal frame is out already.
-      if (running.finished) return { status: 'cancelled', error: 'cancelled', usage: EMPTY_USAGE };
+      if (running.finished) return { status: 'cancelled', error: 'cancelled', usage: ZERO_USAGE };
       const code = errorCode(error);
       this.deps.log(`turn ${turn.id} failed (${code}): ${errorMessage(error)}`);
       // A provider's error may quote the request's key; the frame is kept and replayed.
       const text = this.deps.redact?.(errorMessage(error)) ?? errorMessage(error);
       await this.finish(running, { status: 'error', text, code });
-      return { status: 'error', error: `${code}: ${errorMessage(error)}`, usage: EMPTY_USAGE };
+      return { status: 'error', error: `${code}: ${errorMessage(error)}`, usage: ZERO_USAGE };
     }
   }
 
@@ -348,7 +347,7 @@ export class TurnRunner {
     const { turn, sink } = running;
     const finishedAt = Date.now();
     const durationMs = finishedAt - turn.startedAt;
-    const usage = terminal.status === 'completed' ? terminal.usage : EMPTY_USAGE;
+    const usage = terminal.status === 'completed' ? terminal.usage : ZERO_USAGE;
     const failure =
       terminal.status === 'error'
         ? terminal.code
@@ -377,9 +376,7 @@ export class TurnRunner {
       ...this.turnRecord(running),
       status,
       durationMs,
-      inputTokens: usage.inputTokens,
-      outputTokens: usage.outputTokens,
-      costUsd: usage.costUsd,
+      usage,
       ...(terminal.status === 'error' ? { error: terminal.code } : {}),
     });
     await sink.end(terminal, { turnIndex: turn.index, durationMs, traceId: running.traceId });
@@ -413,12 +410,7 @@ function identityOf(turn: TurnRow) {
   return { sessionId: turn.sessionId, workspaceId: turn.workspaceId, userId: turn.userId };
 }
 
+/** A model failure says which (its catalogue code); anything else that breaks a turn is `turn_failed`. */
 function errorCode(error: unknown): ErrorCode {
-  if (LmError.isInstance(error)) {
-    if (error.kind === 'timeout') return 'llm_timeout';
-    if (error.kind === 'rate_limited') return 'llm_rate_limited';
-    if (error.kind === 'not_configured') return 'planner_missing';
-    return 'llm_error';
-  }
-  return 'turn_failed';
+  return LmError.isInstance(error) ? error.code : 'turn_failed';
 }

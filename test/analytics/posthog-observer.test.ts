@@ -77,10 +77,7 @@ function lmCall(overrides: Partial<LmCallRecord> = {}): LmCallRecord {
     provider: 'openai',
     purpose: 'agent.step',
     latencyMs: 1500,
-    inputTokens: 1000,
-    outputTokens: 50,
-    totalTokens: 1050,
-    costUsd: 0.0012,
+    usage: { inputTokens: 1000, outputTokens: 50, totalTokens: 1050, costUsd: 0.0012 },
     ok: true,
     input: [
       { role: 'system', content: `You are a planner. Internal key: ${LM_KEY}. ${'rules '.repeat(200)}` },
@@ -114,9 +111,7 @@ describe('PosthogObserver', () => {
       ...turn,
       status: 'error',
       durationMs: 2500,
-      inputTokens: 1000,
-      outputTokens: 50,
-      costUsd: 0.0012,
+      usage: { inputTokens: 1000, outputTokens: 50, totalTokens: 1050, costUsd: 0.0012 },
       error: `provider said: invalid key ${LM_KEY}`,
     });
     await posthog.flush();

@@ -17,8 +17,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseSince, registerExportFeedbackCommand } from '../../src/cli/export-feedback-command.js';
 import { CliError } from '../../src/cli/run-command.js';
 import { loadConfig } from '../../src/config/config.js';
+import type { ExecutionMode } from '../../src/contract/client-frames.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { ExecutionMode, FeedbackRow, Identity, Store } from '../../src/store/store.js';
+import type { FeedbackRow, Identity, Store } from '../../src/store/store.js';
 import { type CapturedOutput, captureProcessOutput } from '../support/capture-output.js';
 
 const ADA: Identity = { workspaceId: 'acme', userId: 'ada' };

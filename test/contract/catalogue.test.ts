@@ -1,9 +1,10 @@
 /**
  * Keeps the catalogues honest, as fastify's `test/internals/errors.test.js` does for its codes:
- * every chat event kind and every error code has a description, is documented (the README's
- * frame table, `docs/error-codes.md`), the docs name nothing that does not exist, and each is
- * produced somewhere in `src/` (read from the source: an emit of that kind, a throw or send of
- * that code). Consumers (the CLI, the client) and the contract itself do not count as producers.
+ * every chat event kind and every error code has a description, every error code an HTTP status,
+ * each is documented (the README's frame table, `docs/error-codes.md` with the same status), the
+ * docs name nothing that does not exist, and each is produced somewhere in `src/` (read from the
+ * source: an emit of that kind, a throw or send of that code). Consumers (the CLI, the client)
+ * and the contract itself do not count as producers.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -13,9 +14,9 @@ import { ERROR_CODES } from '../../src/contract/error-codes.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const CODES = Object.keys(ERROR_CODES);
-/** How `src/server/http-error.ts` turns a DocumentError's code into a catalogue code. */
+/** How `src/documents/document-error.ts` turns a DocumentError's kind into a catalogue code. */
 // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text searched for
-const DOCUMENT_PREFIXING = '`document_${error.code}`';
+const DOCUMENT_PREFIXING = '`document_${kind}`';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -48,12 +49,12 @@ function tableKeys(markdown: string, header: string): string[] {
   return keys;
 }
 
-/** Every table of `docs/error-codes.md` (one per group), first column. */
-function documentedCodes(): string[] {
+/** Every row of every table of `docs/error-codes.md` (one per group): code, status. */
+function documentedCodes(): Array<{ code: string; status: number }> {
   const markdown = readFileSync(join(ROOT, 'docs', 'error-codes.md'), 'utf8');
-  return [...markdown.matchAll(/^\| `(\w+)` \| (.+) \|$/gm)].map((match) => {
-    expect(match[2]!.trim(), `${match[1]} has a meaning in docs/error-codes.md`).not.toBe('');
-    return match[1]!;
+  return [...markdown.matchAll(/^\| `(\w+)` \| (\d{3}) \| (.+) \|$/gm)].map((match) => {
+    expect(match[3]!.trim(), `${match[1]} has a meaning in docs/error-codes.md`).not.toBe('');
+    return { code: match[1]!, status: Number(match[2]) };
   });
 }
 
@@ -80,27 +81,40 @@ describe('chat event kinds', () => {
 
 describe('error codes', () => {
   it('each has a description', () => {
-    for (const [code, description] of Object.entries(ERROR_CODES))
-      expect(description.length, code).toBeGreaterThan(10);
+    for (const [code, entry] of Object.entries(ERROR_CODES))
+      expect(entry.description.length, code).toBeGreaterThan(10);
   });
 
-  it('are documented in docs/error-codes.md, which lists no code the catalogue lacks', () => {
+  it('each has an HTTP error status', () => {
+    for (const [code, entry] of Object.entries(ERROR_CODES)) {
+      expect(Number.isInteger(entry.status), code).toBe(true);
+      expect(entry.status, code).toBeGreaterThanOrEqual(400);
+      expect(entry.status, code).toBeLessThan(600);
+    }
+  });
+
+  it('are documented in docs/error-codes.md, with their status, and it lists no code the catalogue lacks', () => {
     const documented = documentedCodes();
-    expect(new Set(documented).size, 'each code once').toBe(documented.length);
-    expect([...documented].sort()).toEqual([...CODES].sort());
+    const codes = documented.map((row) => row.code);
+    expect(new Set(codes).size, 'each code once').toBe(codes.length);
+    expect([...codes].sort()).toEqual([...CODES].sort());
+    for (const { code, status } of documented)
+      expect(status, `${code}'s status in docs/error-codes.md`).toBe(
+        ERROR_CODES[code as keyof typeof ERROR_CODES].status,
+      );
   });
 
   it('are each produced somewhere in src/', () => {
-    const httpErrors = producers.get('src/server/http-error.ts') ?? '';
+    const documentError = producers.get('src/documents/document-error.ts') ?? '';
     const documents = [...producers]
       .filter(([path]) => path.startsWith('src/documents/') && !path.endsWith('document-error.ts'))
       .map(([, text]) => text)
       .join('\n');
     for (const code of CODES) {
-      // Document errors carry the code without its prefix; the HTTP layer adds it.
+      // Document errors are made with their kind, the code without its prefix; the class adds it.
       const fromDocuments =
         code.startsWith('document_') &&
-        httpErrors.includes(DOCUMENT_PREFIXING) &&
+        documentError.includes(DOCUMENT_PREFIXING) &&
         documents.includes(`'${code.slice('document_'.length)}'`);
       const produced =
         fromDocuments ||

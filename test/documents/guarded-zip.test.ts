@@ -121,7 +121,7 @@ describe('held while inflating', () => {
     } catch (error) {
       caught = error;
     }
-    expect(caught).toMatchObject({ code: 'unsafe_archive' });
+    expect(caught).toMatchObject({ kind: 'unsafe_archive' });
     expect((caught as Error).message).toContain(
       'inflates to more than the 1000 bytes its zip directory declares',
     );

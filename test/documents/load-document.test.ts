@@ -78,7 +78,7 @@ describe('loadFromText', () => {
     } catch (error) {
       caught = error;
     }
-    expect(DocumentError.isInstance(caught) && caught.code).toBe('empty');
+    expect(DocumentError.isInstance(caught) && caught.kind).toBe('empty');
   });
 });
 

@@ -58,7 +58,11 @@ describe('tracedModel', () => {
     expect(JSON.parse(String(span?.attributes['mlflow.spanOutputs']))).toEqual({ text: 'one two three' });
     expect(span?.attributes['gen_ai.usage.input_tokens']).toBe(7);
     expect(reports).toHaveLength(1);
-    expect(reports[0]).toMatchObject({ ok: true, output: 'one two three', inputTokens: 7 });
+    expect(reports[0]).toMatchObject({
+      ok: true,
+      output: 'one two three',
+      usage: { inputTokens: 7, outputTokens: 3, totalTokens: 10 },
+    });
   });
 
   it('ends the span of a stream the consumer cancels, as an error, and reports it once', async () => {

@@ -88,10 +88,7 @@ describe('MetricsObserver', () => {
     provider: 'openai',
     purpose: 'agent.step',
     latencyMs: 120,
-    inputTokens: 100,
-    outputTokens: 20,
-    totalTokens: 120,
-    costUsd: 0.0025,
+    usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, costUsd: 0.0025 },
     ok: true,
     input: [{ role: 'user', content: 'hi' }],
     output: 'hello',
@@ -104,8 +101,20 @@ describe('MetricsObserver', () => {
     expect(registry.register(new MetricsObserver(metrics))).toBe(true);
     expect(registry.register(new MetricsObserver(metrics))).toBe(false);
     registry.lmCall(call());
-    registry.lmCall(call({ ok: false, costUsd: null, inputTokens: 5, outputTokens: 0, error: 'boom' }));
-    registry.lmCall(call({ role: 'delegate_small', model: 'openai/small', costUsd: 0.0005 }));
+    registry.lmCall(
+      call({
+        ok: false,
+        usage: { inputTokens: 5, outputTokens: 0, totalTokens: 5, costUsd: null },
+        error: 'boom',
+      }),
+    );
+    registry.lmCall(
+      call({
+        role: 'delegate_small',
+        model: 'openai/small',
+        usage: { inputTokens: 100, outputTokens: 20, totalTokens: 120, costUsd: 0.0005 },
+      }),
+    );
     const turn = { turnId: 't1', sessionId: 's1', workspaceId: 'w', userId: 'u', executionMode: 'auto' };
     registry.turnStarted(turn);
     registry.turnStarted({ ...turn, turnId: 't2' });

@@ -3,16 +3,16 @@
  * on the delegate model — the same signature as `fleet-rlm run` (document = `context`, task =
  * `question`, output `answer`) — in the session's sandbox, with its events relayed live.
  */
-import { tool } from 'ai';
 import { z } from 'zod';
-import { partialAnswer } from '../../rlm/partial-answer.js';
+import { answerText } from '../../rlm/partial-answer.js';
 import { runRlm } from '../../rlm/rlm-engine.js';
 import type { RlmResult } from '../../rlm/rlm-types.js';
 import { mapSettled } from '../../util/concurrency.js';
 import { errorMessage } from '../../util/text.js';
 import { toolCallNode } from '../agent-events.js';
 import { relayRlmEvents } from '../rlm-relay.js';
-import { type ToolContext, toolFailure } from './tool-context.js';
+import type { ToolContext } from './tool-context.js';
+import { agentTool, type ToolResult, toolFailure, toolSuccess } from './tool-result.js';
 
 const TRUNCATED = '\n[truncated delegate output]';
 
@@ -23,7 +23,7 @@ async function delegate(
   task: string,
   documentRef: string | undefined,
   lane: number,
-): Promise<string> {
+): Promise<ToolResult<string>> {
   const document = await context.session.documents.resolve(documentRef);
   if (!document) {
     return toolFailure(
@@ -49,7 +49,8 @@ async function delegate(
   const limit = context.agent.delegateResultChars;
   const answer =
     result.answer.length > limit ? `${result.answer.slice(0, limit)}${TRUNCATED}` : result.answer;
-  return result.status === 'completed' ? answer : partialAnswer(result, answer);
+  // A partial answer is still an answer: the tool worked, the text says how far the run got.
+  return toolSuccess(answerText(result, answer));
 }
 
 /** Reserves `count` delegations of the turn's budget, or says why not. */
@@ -64,7 +65,7 @@ function reserve(context: ToolContext, count: number): string | undefined {
 
 export function delegationTools(context: ToolContext) {
   return {
-    delegate_to_rlm: tool({
+    delegate_to_rlm: agentTool({
       description:
         'Answer a task over a long session document with a Recursive Language Model: it writes Python over the whole document (never reads it at once) and calls sub-models on the parts it needs. Use it for anything that needs more than a quick search of a long document.',
       inputSchema: z.object({
@@ -84,7 +85,7 @@ export function delegationTools(context: ToolContext) {
         }
       },
     }),
-    delegate_to_rlm_batched: tool({
+    delegate_to_rlm_batched: agentTool({
       description:
         'Run several independent delegate_to_rlm tasks in parallel (each over one document); faster than calling delegate_to_rlm repeatedly. Results come back in order.',
       inputSchema: z.object({
@@ -99,10 +100,15 @@ export function delegationTools(context: ToolContext) {
         const settled = await mapSettled(tasks, Math.min(4, tasks.length), (item, index) =>
           delegate(context, toolCallId, 'delegate_to_rlm_batched', item.task, item.document, index),
         );
-        return settled.map((item, index) => ({
-          task: tasks[index]!.task,
-          answer: item.ok ? item.value : toolFailure(errorMessage(item.error)),
-        }));
+        // One list for the model, in order; each item says its answer or why it has none.
+        return toolSuccess(
+          settled.map((item, index) => {
+            const { task } = tasks[index]!;
+            if (!item.ok) return { task, error: errorMessage(item.error) };
+            const result = item.value;
+            return result.ok ? { task, answer: result.output } : { task, error: result.error };
+          }),
+        );
       },
     }),
   };

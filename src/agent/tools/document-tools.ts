@@ -4,12 +4,12 @@
  * `read_document` (a slice) and `search_document` (a regex, run in the sandbox so a pathological
  * pattern is interrupted instead of blocking the server).
  */
-import { tool } from 'ai';
 import { z } from 'zod';
 import { DocumentError } from '../../documents/document-error.js';
 import type { DocumentMeta } from '../../store/store.js';
 import { errorMessage } from '../../util/text.js';
-import { type ToolContext, toolFailure } from './tool-context.js';
+import type { ToolContext } from './tool-context.js';
+import { agentTool, type ToolResult, toolFailure, toolSuccess } from './tool-result.js';
 
 const READ_MAX = 20_000;
 const SEARCH_TIMEOUT_MS = 10_000;
@@ -24,7 +24,7 @@ async function loadDocument(
   context: ToolContext,
   source: string,
   alias: string | undefined,
-): Promise<string> {
+): Promise<ToolResult<string>> {
   const { document, added } = await context.session.documents.load(
     source,
     alias,
@@ -32,9 +32,11 @@ async function loadDocument(
     context.signal,
   );
   const size = `${document.textChars.toLocaleString('en-US')} chars`;
-  return added
-    ? `Loaded '${document.alias}' (${document.name}, ${size}, ${document.mimeType}). It is now the active document.`
-    : `'${document.alias}' is now the active document (${size}).`;
+  return toolSuccess(
+    added
+      ? `Loaded '${document.alias}' (${document.name}, ${size}, ${document.mimeType}). It is now the active document.`
+      : `'${document.alias}' is now the active document (${size}).`,
+  );
 }
 
 async function search(
@@ -42,7 +44,7 @@ async function search(
   document: DocumentMeta,
   pattern: string,
   limit: number,
-): Promise<string> {
+): Promise<ToolResult<string>> {
   const { sandbox, boundDocuments } = await context.sandbox();
   const variable = `doc_${document.id.replace(/\W/g, '')}`;
   if (!boundDocuments.has(document.id)) {
@@ -87,19 +89,19 @@ SUBMIT(result=_search(${variable}, search_pattern, ${limit}))`,
   };
   if (outcome.error) return toolFailure(outcome.error);
   const matches = outcome.matches ?? [];
-  if (matches.length === 0) return `No match for /${pattern}/ in '${document.alias}'.`;
+  if (matches.length === 0) return toolSuccess(`No match for /${pattern}/ in '${document.alias}'.`);
   const more =
     (outcome.total ?? 0) > matches.length
       ? `\n(${outcome.total} matches in all; showing ${matches.length})`
       : '';
-  return `${matches.map((match) => `line ${match.line}: ${match.text}`).join('\n')}${more}`;
+  return toolSuccess(`${matches.map((match) => `line ${match.line}: ${match.text}`).join('\n')}${more}`);
 }
 
 export function documentTools(context: ToolContext) {
   const fail = (error: unknown) =>
     toolFailure(DocumentError.isInstance(error) ? error.message : errorMessage(error));
   return {
-    load_document: tool({
+    load_document: agentTool({
       description:
         'Load a document into this session and make it the active one: an http(s) URL, the alias/name of an uploaded document, or a path inside the session workspace.',
       inputSchema: z.object({
@@ -108,18 +110,20 @@ export function documentTools(context: ToolContext) {
       }),
       execute: async ({ source, alias }) => loadDocument(context, source, alias).catch(fail),
     }),
-    list_documents: tool({
+    list_documents: agentTool({
       description: 'List the documents of this session: alias, name, size, and which one is active.',
       inputSchema: z.object({}),
       execute: async () => {
         const documents = await context.session.documents.list();
-        if (documents.length === 0) return 'No documents yet.';
-        return documents
-          .map((document) => describe(document, context.session.documents.activeDocumentId))
-          .join('\n');
+        if (documents.length === 0) return toolSuccess('No documents yet.');
+        return toolSuccess(
+          documents
+            .map((document) => describe(document, context.session.documents.activeDocumentId))
+            .join('\n'),
+        );
       },
     }),
-    read_document: tool({
+    read_document: agentTool({
       description: `Read a slice of a document (at most ${READ_MAX} characters). For questions over a long document use delegate_to_rlm instead of paging through it.`,
       inputSchema: z.object({
         alias: z.string().optional().describe('the active document by default'),
@@ -131,10 +135,12 @@ export function documentTools(context: ToolContext) {
         if (!document) return toolFailure(alias ? `no document '${alias}'` : 'no active document');
         const text = await context.session.documents.text(document);
         const end = Math.min(text.length, start + length);
-        return `[${document.alias}: characters ${start}-${end} of ${text.length}]\n${text.slice(start, end)}`;
+        return toolSuccess(
+          `[${document.alias}: characters ${start}-${end} of ${text.length}]\n${text.slice(start, end)}`,
+        );
       },
     }),
-    search_document: tool({
+    search_document: agentTool({
       description:
         'Find lines of a document matching a regular expression (case-insensitive); returns line numbers and lines.',
       inputSchema: z.object({

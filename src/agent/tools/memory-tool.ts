@@ -1,13 +1,13 @@
 /** `edit_core_memory`: the agent rewrites or extends one of its three core-memory blocks. */
-import { tool } from 'ai';
 import { z } from 'zod';
 import { CORE_MEMORY_SECTIONS } from '../../sessions/core-memory.js';
 import { toolCallNode } from '../agent-events.js';
-import { type ToolContext, toolFailure } from './tool-context.js';
+import type { ToolContext } from './tool-context.js';
+import { agentTool, toolFailure, toolSuccess } from './tool-result.js';
 
 export function memoryTool(context: ToolContext) {
   return {
-    edit_core_memory: tool({
+    edit_core_memory: agentTool({
       description:
         'Keep something in core memory, shown in every later turn: `persona` (who you are), `human` (facts about the user), `scratchpad` (notes for the task at hand).',
       inputSchema: z.object({
@@ -26,7 +26,7 @@ export function memoryTool(context: ToolContext) {
           content: edit.content,
           parent: toolCallNode(toolCallId),
         });
-        return `${section} is now ${edit.content.length} characters.`;
+        return toolSuccess(`${section} is now ${edit.content.length} characters.`);
       },
     }),
   };

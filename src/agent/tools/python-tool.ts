@@ -1,29 +1,34 @@
 /** `run_python`: code in the session's own REPL namespace, which persists between turns. */
-import { tool } from 'ai';
 import { z } from 'zod';
 import type { ExecuteResult } from '../../sandbox/sandbox.js';
 import { errorMessage } from '../../util/text.js';
-import { type ToolContext, toolFailure } from './tool-context.js';
+import type { ToolContext } from './tool-context.js';
+import { agentTool, type ToolResult, toolFailure, toolSuccess } from './tool-result.js';
 
 /** The namespace run_python uses in the session's sandbox. */
 export const SESSION_CONTEXT = 'session';
 
-export function formatExecution(result: ExecuteResult): string {
+/**
+ * One execution as a tool result: what it printed, and when the code raised, a failure whose
+ * error is the traceback (rendered after the output).
+ */
+export function executionResult(result: ExecuteResult): ToolResult<string> {
   const parts: string[] = [];
   if (result.stdout) parts.push(result.stdout.trimEnd());
   if (result.stderr) parts.push(`[stderr]\n${result.stderr.trimEnd()}`);
-  if (result.error)
-    parts.push(
-      `[error]\n${(result.error.traceback || `${result.error.type}: ${result.error.message}`).trimEnd()}`,
-    );
   if (result.stateLost)
     parts.push('[note] the sandbox restarted: every variable from earlier turns was lost');
-  return parts.join('\n') || '(no output; print what you want to see)';
+  const printed = parts.join('\n');
+  if (result.error) {
+    const { traceback, type, message } = result.error;
+    return toolFailure((traceback || `${type}: ${message}`).trimEnd(), printed);
+  }
+  return toolSuccess(printed || '(no output; print what you want to see)');
 }
 
 export function pythonTool(context: ToolContext) {
   return {
-    run_python: tool({
+    run_python: agentTool({
       description:
         "Run Python (standard library only) in this session's sandbox and see what it prints. Variables persist between calls and turns (until the sandbox is recycled). For analysis over a long document, prefer delegate_to_rlm.",
       inputSchema: z.object({
@@ -46,7 +51,7 @@ export function pythonTool(context: ToolContext) {
                 text: chunk.text,
               }),
           });
-          return formatExecution(result);
+          return executionResult(result);
         } catch (error) {
           return toolFailure(`the sandbox failed: ${errorMessage(error)}`);
         }

@@ -4,6 +4,7 @@
  */
 import type { AgentConfig, Config, DocumentsConfig } from '../../config/config.js';
 import type { AiSdkLmClient } from '../../lm/ai-sdk-client.js';
+import type { Usage } from '../../lm/usage.js';
 import type { RlmBudgets } from '../../rlm/rlm-types.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import type { SandboxPool } from '../../sandbox/sandbox-pool.js';
@@ -27,16 +28,6 @@ export interface ToolContext {
   /** Counts delegate_to_rlm runs this turn (a batch counts each task). */
   delegations: { used: number };
   /** Usage of work done inside tools (RLM runs), added to the turn's total. */
-  addUsage(usage: {
-    inputTokens: number;
-    outputTokens: number;
-    totalTokens: number;
-    costUsd: number | null;
-  }): void;
+  addUsage(usage: Usage): void;
   config: Pick<Config, 'rlm' | 'sandbox'>;
-}
-
-/** Tool results go back to the model as text; a failure is a readable sentence, not a throw. */
-export function toolFailure(message: string): string {
-  return `[error] ${message}`;
 }

@@ -1,8 +1,11 @@
 /**
  * Errors raised while authenticating a request or socket. `code` is stable and machine-readable
- * (it goes into HTTP error bodies and WebSocket `error` frames); `status` is the HTTP status the
- * server answers with. Messages say what was wrong and how to fix it, and never contain the token.
+ * (it goes into HTTP error bodies and WebSocket `error` frames); the catalogue gives its HTTP
+ * status (401, or 503 when the identity provider is down). Messages say what was wrong and how
+ * to fix it, and never contain the token.
  */
+import { FleetError } from '../../contract/fleet-error.js';
+
 export type AuthErrorCode =
   /** No credentials were sent (or only in a place that is switched off) while auth is required. */
   | 'auth_required'
@@ -13,26 +16,11 @@ export type AuthErrorCode =
    * JSON). Not the caller's fault, so 503 rather than 401: a client should retry, not re-login. */
   | 'auth_unavailable';
 
-const STATUS: Record<AuthErrorCode, 401 | 503> = {
-  auth_required: 401,
-  auth_failed: 401,
-  auth_unavailable: 503,
-};
+export class AuthError extends FleetError<AuthErrorCode> {
+  static override readonly errorName = 'AuthError';
 
-const marker = Symbol.for('fleet-rlm.AuthError');
-
-export class AuthError extends Error {
-  readonly [marker] = true;
-  readonly status: 401 | 503;
-
-  constructor(
-    readonly code: AuthErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'AuthError';
-    this.status = STATUS[code];
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 
   /**
@@ -44,9 +32,5 @@ export class AuthError extends Error {
     if (this.code !== 'auth_failed') return 'Bearer realm="fleet-rlm"';
     const description = this.message.replace(/["\\\r\n]/g, '');
     return `Bearer realm="fleet-rlm", error="invalid_token", error_description="${description}"`;
-  }
-
-  static isInstance(error: unknown): error is AuthError {
-    return typeof error === 'object' && error !== null && marker in error;
   }
 }

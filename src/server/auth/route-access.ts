@@ -13,7 +13,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { AuthConfig } from '../../config/config.js';
-import { HttpError } from '../http-error.js';
+import { FleetError } from '../../contract/fleet-error.js';
 import { AuthError } from './auth-error.js';
 import { type AuthContext, type Authenticator, notAdminMessage } from './authenticator.js';
 
@@ -48,7 +48,7 @@ export function routeAccessHook(options: RouteAccessOptions): onRequestAsyncHook
     });
     if (request.auth.warning) request.log.warn({ warning: request.auth.warning }, 'credentials ignored');
     if (access === 'admin' && !request.auth.isAdmin) {
-      throw new HttpError(403, 'forbidden', notAdminMessage(options.auth.admin, request.auth.identity));
+      throw new FleetError('forbidden', notAdminMessage(options.auth.admin, request.auth.identity));
     }
   };
 }

@@ -5,6 +5,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { FleetError } from '../../contract/fleet-error.js';
 import {
   addDocumentBody,
   documentList,
@@ -16,7 +17,6 @@ import {
 } from '../../contract/http-schemas.js';
 import { loadFromBytes, loadFromText, loadFromUrl } from '../../documents/load-document.js';
 import type { LoadedDocument } from '../../documents/loaded-document.js';
-import { HttpError } from '../http-error.js';
 import type { ServerContext } from '../server-context.js';
 
 export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
@@ -48,7 +48,7 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
         if (request.isMultipart()) {
           const file = await request.file();
           if (file?.fieldname !== 'file')
-            throw new HttpError(400, 'missing_file', 'send the document in a multipart field named `file`');
+            throw new FleetError('missing_file', 'send the document in a multipart field named `file`');
           const bytes = await file.toBuffer();
           const aliasField = file.fields.alias;
           alias = aliasField && 'value' in aliasField ? String(aliasField.value) : undefined;
@@ -61,17 +61,14 @@ export function documentRoutes(context: ServerContext): FastifyPluginAsyncZod {
         } else {
           const parsed = addDocumentBody.safeParse(request.body);
           if (!parsed.success) {
-            throw new HttpError(
-              400,
-              'invalid_request',
-              'send multipart `file`, or JSON {name, text} or {url}',
-              {
+            throw new FleetError('invalid_request', 'send multipart `file`, or JSON {name, text} or {url}', {
+              details: {
                 issues: parsed.error.issues.map((issue) => ({
                   path: issue.path.join('.'),
                   message: issue.message,
                 })),
               },
-            );
+            });
           }
           const body = parsed.data;
           alias = body.alias;

@@ -3,6 +3,7 @@
  * a span tree, and feedback on a turn's answer. A trace is only shown to the owner of its session.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { FleetError } from '../../contract/fleet-error.js';
 import { errorBody, sessionParams } from '../../contract/http-schemas.js';
 import {
   feedbackBody,
@@ -12,7 +13,6 @@ import {
   tracePage,
   traceParams,
 } from '../../contract/trace-schemas.js';
-import { HttpError } from '../http-error.js';
 import type { ServerContext } from '../server-context.js';
 
 export function traceRoutes(context: ServerContext): FastifyPluginAsyncZod {
@@ -49,7 +49,7 @@ export function traceRoutes(context: ServerContext): FastifyPluginAsyncZod {
         const detail = await traces.getTrace(traceId);
         // Someone else's trace is answered exactly like an unknown one.
         const owner = detail && (await sessions.find(request.auth.identity, detail.summary.session_id));
-        if (!detail || !owner) throw new HttpError(404, 'trace_not_found', `no trace ${traceId}`);
+        if (!detail || !owner) throw new FleetError('trace_not_found', `no trace ${traceId}`);
         return { trace: detail.summary, spans: detail.spans, span_count: detail.spanCount };
       },
     );

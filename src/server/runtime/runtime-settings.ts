@@ -8,8 +8,8 @@
  */
 import { ConfigError, type Env } from '../../config/config.js';
 import { LiveConfig, type TakesEffect } from '../../config/live-config.js';
+import { FleetError } from '../../contract/fleet-error.js';
 import type { SettingsPatchResult, SettingsSnapshot } from '../../contract/runtime-schemas.js';
-import { HttpError } from '../http-error.js';
 import { applyEnvLines, formatEnvLine, readEnvText, restoreEnvText, writeFileAtomic } from './env-file.js';
 import {
   isMaskedRoundTrip,
@@ -69,19 +69,17 @@ export class RuntimeSettings {
     const { envPath, live } = this.sources;
     const { appEnv } = live.current();
     if (appEnv !== 'local') {
-      throw new HttpError(
-        403,
+      throw new FleetError(
         'settings_read_only',
         `runtime settings can only be changed when APP_ENV=local (APP_ENV is ${appEnv}); edit the deployment's environment instead`,
       );
     }
     const unknown = Object.keys(updates).filter((key) => !isSettingKey(key));
     if (unknown.length > 0) {
-      throw new HttpError(
-        400,
+      throw new FleetError(
         'unknown_setting',
         `not a runtime setting: ${unknown.join(', ')}; allowed: ${SETTING_KEYS.join(', ')}`,
-        { keys: unknown, allowed: [...SETTING_KEYS] },
+        { details: { keys: unknown, allowed: [...SETTING_KEYS] } },
       );
     }
     const lines = new Map<string, string>();
@@ -94,13 +92,10 @@ export class RuntimeSettings {
       const problem = settingProblem(key, value);
       const line = problem ? undefined : formatEnvLine(key, value);
       if (problem || line === undefined) {
-        throw new HttpError(
-          400,
+        throw new FleetError(
           'invalid_setting',
           problem ?? `${key} cannot be written to .env with these quotes`,
-          {
-            key,
-          },
+          { details: { key } },
         );
       }
       lines.set(key, line);
@@ -115,8 +110,11 @@ export class RuntimeSettings {
       live.reload({ ...this.env, ...changed });
     } catch (error) {
       await restoreEnvText(envPath, previous);
-      if (error instanceof ConfigError) {
-        throw new HttpError(400, 'invalid_setting', error.message, { problems: error.problems });
+      if (ConfigError.isInstance(error)) {
+        throw new FleetError('invalid_setting', error.message, {
+          details: { problems: error.problems },
+          cause: error,
+        });
       }
       throw error;
     }

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { toDocument } from '../../contract/http-schemas.js';
+import { DocumentError } from '../../documents/document-error.js';
 import { CORE_MEMORY_SECTIONS } from '../../sessions/core-memory.js';
 import type { OwnedSession } from '../../sessions/owned-session.js';
 import type { Identity } from '../../store/store.js';
@@ -106,5 +107,13 @@ export async function runCommand(
       `unknown command '${command}'; known: ${[...COMMANDS.keys()].join(', ')}`,
     );
   if (!sessionId) throw new TurnError('invalid_frame', 'this command needs a session_id');
-  return handler(context, await context.sessions.open(identity, sessionId), args);
+  const session = await context.sessions.open(identity, sessionId);
+  try {
+    return await handler(context, session, args);
+  } catch (error) {
+    // A command that could not read a document failed as a command; its kind says why.
+    if (DocumentError.isInstance(error))
+      throw new TurnError('command_failed', error.message, { reason: error.kind }, { cause: error });
+    throw error;
+  }
 }

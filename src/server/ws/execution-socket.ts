@@ -7,12 +7,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { WebSocket } from 'ws';
 import { type ClientFrame, clientFrame } from '../../contract/client-frames.js';
-import { DocumentError } from '../../documents/document-error.js';
+import { FleetError } from '../../contract/fleet-error.js';
 import { sessionKey } from '../../events/event-bus.js';
 import { Subscription } from '../../events/subscription.js';
-import { SessionError } from '../../sessions/session-error.js';
 import type { Identity } from '../../store/store.js';
-import { TurnError } from '../../turns/turn-error.js';
 import { errorMessage } from '../../util/text.js';
 import type { ServerContext } from '../server-context.js';
 import { runCommand } from './commands.js';
@@ -203,16 +201,10 @@ class ExecutionConnection {
     if (frame.type === 'message' && frame.client_message_id)
       about.client_message_id = frame.client_message_id;
     if (frame.type === 'command') about.command = frame.command;
-    if (TurnError.isInstance(error)) {
+    // A FleetError travels by its catalogue code, as over HTTP; anything else (and an internal
+    // FleetError) is logged and answered `internal_error`, without its message.
+    if (FleetError.isInstance(error) && error.code !== 'internal_error') {
       this.sendError(error.code, error.message, { ...about, ...error.details });
-      return;
-    }
-    if (SessionError.isInstance(error)) {
-      this.sendError(error.code, error.message, about);
-      return;
-    }
-    if (DocumentError.isInstance(error)) {
-      this.sendError('command_failed', error.message, { ...about, reason: error.code });
       return;
     }
     this.log(`execution socket: ${errorMessage(error)}`);

@@ -37,7 +37,7 @@ export function errorSender(socket: WebSocket, redactor: SecretRedactor): SendEr
     sendJson(socket, {
       type: 'error',
       code,
-      message: redactor.text(message ?? ERROR_CODES[code]),
+      message: redactor.text(message ?? ERROR_CODES[code].description),
       ...(details ? { details: redactor.value(details) } : {}),
     });
 }

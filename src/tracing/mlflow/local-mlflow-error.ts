@@ -4,6 +4,8 @@
  * failed migration, a Python import error.
  */
 
+import { FleetError } from '../../contract/fleet-error.js';
+
 export type LocalMlflowErrorKind =
   /** The `mlflow` executable is missing or not executable. */
   | 'not_installed'
@@ -14,21 +16,18 @@ export type LocalMlflowErrorKind =
   /** `/health` did not answer OK within the start timeout. */
   | 'timeout';
 
-const marker = Symbol.for('fleet-rlm.LocalMlflowError');
-
-export class LocalMlflowError extends Error {
-  readonly [marker] = true;
+/** Raised by `fleet-rlm mlflow-server` and the server's start-up, never answered to a client. */
+export class LocalMlflowError extends FleetError<'internal_error'> {
+  static override readonly errorName = 'LocalMlflowError';
 
   constructor(
     readonly kind: LocalMlflowErrorKind,
     message: string,
     readonly outputTail = '',
   ) {
-    super(outputTail ? `${message}\n--- last output of mlflow server ---\n${outputTail}` : message);
-    this.name = 'LocalMlflowError';
-  }
-
-  static isInstance(error: unknown): error is LocalMlflowError {
-    return typeof error === 'object' && error !== null && marker in error;
+    super(
+      'internal_error',
+      outputTail ? `${message}\n--- last output of mlflow server ---\n${outputTail}` : message,
+    );
   }
 }

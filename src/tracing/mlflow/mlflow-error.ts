@@ -5,6 +5,8 @@
  * messages. The original error (a fetch failure, an abort) stays reachable as `cause`.
  */
 
+import { FleetError } from '../../contract/fleet-error.js';
+
 export type MlflowErrorKind =
   /** Nothing answered: connection refused, DNS failure, TLS failure. */
   | 'unreachable'
@@ -19,9 +21,6 @@ export type MlflowErrorKind =
   /** The experiment exists but is deleted; MLflow will not reuse the name. */
   | 'experiment_deleted';
 
-// `instanceof` fails when two copies of this package are loaded; the marker does not.
-const marker = Symbol.for('fleet-rlm.MlflowError');
-
 export interface MlflowErrorOptions {
   status?: number;
   errorCode?: string;
@@ -30,8 +29,13 @@ export interface MlflowErrorOptions {
   cause?: unknown;
 }
 
-export class MlflowError extends Error {
-  readonly [marker] = true;
+/**
+ * Never answered to a client as it is: the trace and feedback routes turn it into their own
+ * codes, so on its own it is an internal error.
+ */
+export class MlflowError extends FleetError<'internal_error'> {
+  static override readonly errorName = 'MlflowError';
+  /** MLflow's HTTP status (not ours). */
   readonly status?: number;
   readonly errorCode?: string;
   readonly request?: string;
@@ -41,8 +45,7 @@ export class MlflowError extends Error {
     message: string,
     options: MlflowErrorOptions = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'MlflowError';
+    super('internal_error', message, { cause: options.cause });
     this.status = options.status;
     this.errorCode = options.errorCode;
     this.request = options.request;
@@ -51,9 +54,5 @@ export class MlflowError extends Error {
   /** True for MLflow's "no such trace / experiment / assessment" answer. */
   get isNotFound(): boolean {
     return this.status === 404 || this.errorCode === 'RESOURCE_DOES_NOT_EXIST';
-  }
-
-  static isInstance(error: unknown): error is MlflowError {
-    return typeof error === 'object' && error !== null && marker in error;
   }
 }

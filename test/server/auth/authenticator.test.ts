@@ -9,6 +9,7 @@ import { type AuthConfig, ConfigError } from '../../../src/config/config.js';
 import { AuthError } from '../../../src/server/auth/auth-error.js';
 import { type AuthContext, Authenticator } from '../../../src/server/auth/authenticator.js';
 import { mintDevToken } from '../../../src/server/auth/dev-token.js';
+import { mapError } from '../../../src/server/http-error.js';
 import { createSigningKey, JwksServer, type SigningKey, signWith } from './jwks-server.js';
 
 const SECRET = 'a-test-secret-that-is-long-enough-for-hs256';
@@ -93,7 +94,7 @@ describe('HS256 dev tokens', () => {
   it('rejects a bad signature', async () => {
     const token = await hs256({ tid: 'acme', oid: 'ada' }, 'another-secret-another-secret-another');
     const error = await rejection(authenticator, bearer(token));
-    expect(error).toMatchObject({ code: 'auth_failed', status: 401 });
+    expect(mapError(error)).toMatchObject({ code: 'auth_failed', status: 401 });
     expect(error.message).toMatch(/signature is invalid/);
     expect(error.wwwAuthenticate).toContain('error="invalid_token"');
   });
@@ -239,7 +240,7 @@ describe('where the token comes from', () => {
 
     const disallowed = new Authenticator(config({ allowQueryTokens: false }));
     const error = await rejection(disallowed, { accessToken: token });
-    expect(error).toMatchObject({ code: 'auth_required', status: 401 });
+    expect(mapError(error)).toMatchObject({ code: 'auth_required', status: 401 });
     expect(error.message).toMatch(/ALLOW_QUERY_AUTH_TOKENS=false/);
     expect(error.wwwAuthenticate).toBe('Bearer realm="fleet-rlm"');
   });
@@ -260,7 +261,7 @@ describe('AUTH_REQUIRED', () => {
   it('true: no credentials is auth_required, a bad token auth_failed', async () => {
     const authenticator = new Authenticator(config({ required: true }));
     const missing = await rejection(authenticator, {});
-    expect(missing).toMatchObject({ code: 'auth_required', status: 401 });
+    expect(mapError(missing)).toMatchObject({ code: 'auth_required', status: 401 });
     expect(missing.message).toMatch(/Authorization: Bearer/);
     expect((await rejection(authenticator, { authorization: '  ' })).code).toBe('auth_required');
     const expired = await hs256({ tid: 'acme', oid: 'ada', exp: 1_000 });
@@ -355,7 +356,7 @@ describe('JWKS (RS256/ES256 over loopback HTTP)', () => {
   it('rejects a token signed with an unpublished key under a known kid', async () => {
     const authenticator = new Authenticator(jwksConfig());
     const error = await rejection(authenticator, bearer(await signWith(stranger, claims)));
-    expect(error).toMatchObject({ code: 'auth_failed', status: 401 });
+    expect(mapError(error)).toMatchObject({ code: 'auth_failed', status: 401 });
     expect(error.message).toMatch(/signature is invalid/);
   });
 
@@ -423,7 +424,7 @@ describe('JWKS (RS256/ES256 over loopback HTTP)', () => {
     server.failWith = 500;
     const authenticator = new Authenticator(jwksConfig());
     const error = await rejection(authenticator, bearer(await signWith(first, claims)));
-    expect(error).toMatchObject({ code: 'auth_unavailable', status: 503 });
+    expect(mapError(error)).toMatchObject({ code: 'auth_unavailable', status: 503 });
     expect(error.message).toMatch(/AUTH_JWKS_URL/);
 
     const optional = new Authenticator(jwksConfig({ required: false }));
