@@ -9,7 +9,7 @@
  * unique within a turn and built with the helpers below, so whoever reports a node knows its
  * place without asking anyone.
  */
-import type { Usage } from '../lm/usage.js';
+import type { Usage } from '../util/usage.js';
 
 /** The root of every turn's tree. */
 export const TURN_NODE = 'turn';

@@ -6,8 +6,8 @@
  */
 import { type Context, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { LmScope } from '../lm/traced-model.js';
-import type { Usage } from '../lm/usage.js';
 import { markError, setOutputs, startSpan, withSpan } from '../tracing/span-helpers.js';
+import type { Usage } from '../util/usage.js';
 import { type AgentToolSet, renderToolResult, type ToolResult } from './tools/tool-result.js';
 
 export class AgentStepSpans {

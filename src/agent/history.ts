@@ -5,9 +5,9 @@
  */
 import type { AgentConfig } from '../config/config.js';
 import type { LmClient, LmMessage } from '../lm/lm-client.js';
-import type { Usage } from '../lm/usage.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import type { TurnRow } from '../store/store.js';
+import type { Usage } from '../util/usage.js';
 import { SUMMARY_INSTRUCTIONS } from './agent-prompts.js';
 
 const ANSWER_CHARS = 6000;

@@ -6,9 +6,9 @@
  * `turn_index`, `detail`, …) those are accepted and answered beside ours, never instead.
  */
 import { z } from 'zod';
-import { toWireUsage } from '../lm/usage.js';
 import type { StepRow } from '../store/step-store.js';
 import type { DocumentMeta, SessionRow, TurnRow } from '../store/store.js';
+import { toWireUsage } from '../util/usage.js';
 import { EXECUTION_MODES } from './client-frames.js';
 import { type ExecutionStep, executionStep } from './passive-frames.js';
 import { usageSchema } from './usage-schema.js';

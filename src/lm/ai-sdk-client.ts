@@ -11,11 +11,11 @@
 import { generateText, type ModelMessage } from 'ai';
 import type { LmConfig, ModelConfig } from '../config/config.js';
 import type { LmCallRecord } from '../tracing/observer-registry.js';
+import { addUsage, type Usage, ZERO_USAGE } from '../util/usage.js';
 import type { LmCallOptions, LmClient, LmMessage, LmResponse, ModelRole, ResolvedRole } from './lm-client.js';
 import { LmError, ROLE_ENV, toLmError } from './lm-error.js';
 import { createLanguageModel, type LanguageModelV3, type ProviderOptions } from './providers.js';
 import { tracedModel, withLmScope } from './traced-model.js';
-import { addUsage, type Usage, ZERO_USAGE } from './usage.js';
 
 /** The roles tried for each role, in order. */
 const FALLBACKS: Record<ModelRole, readonly ModelRole[]> = {

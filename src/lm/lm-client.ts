@@ -7,7 +7,7 @@
  * delegate_small -> delegate -> planner, delegate -> planner.
  */
 
-import type { Usage } from './usage.js';
+import type { Usage } from '../util/usage.js';
 
 export const MODEL_ROLES = ['planner', 'delegate', 'delegate_small'] as const;
 export type ModelRole = (typeof MODEL_ROLES)[number];

@@ -4,6 +4,7 @@
  * adds any other model, keyed by `provider/model` or by the bare model id.
  */
 import type { ModelPrice } from '../config/config.js';
+import type { Usage } from '../util/usage.js';
 import { parseModelSpec } from './model-spec.js';
 
 /**
@@ -67,4 +68,23 @@ function bareId(model: string): string | undefined {
 
 function withoutDate(model: string): string {
   return model.replace(/-(\d{8}|\d{4}-\d{2}-\d{2})$/, '');
+}
+
+/**
+ * The usage of one LM call from the counts its provider reported (missing counts are 0), priced
+ * for `model` (`provider/model`): configured prices first, then the built-in table.
+ */
+export function callUsage(
+  model: string,
+  counts: { inputTokens: number | undefined; outputTokens: number | undefined },
+  prices: Record<string, ModelPrice> = {},
+): Usage {
+  const inputTokens = counts.inputTokens ?? 0;
+  const outputTokens = counts.outputTokens ?? 0;
+  return {
+    inputTokens,
+    outputTokens,
+    totalTokens: inputTokens + outputTokens,
+    costUsd: costFor(model, { inputTokens, outputTokens }, prices),
+  };
 }

@@ -20,8 +20,9 @@ import type { ModelPrice } from '../config/config.js';
 import { activeTurnScope, ensureContextManager } from '../tracing/active-tracer.js';
 import type { LmCallRecord } from '../tracing/observer-registry.js';
 import { markError, setOutputs, setUsage, startSpan } from '../tracing/span-helpers.js';
+import { type Usage, ZERO_USAGE } from '../util/usage.js';
+import { callUsage } from './pricing.js';
 import type { LanguageModelV3 } from './providers.js';
-import { callUsage, type Usage, ZERO_USAGE } from './usage.js';
 
 export interface LmScope {
   /** What the call is for (`agent.step`, `rlm.iteration`, `llm_query`, ...). */

@@ -5,10 +5,10 @@
  */
 import type { z } from 'zod';
 import type { LmClient, LmMessage, LmResponse, ModelRole } from '../lm/lm-client.js';
-import { addUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
 import type { Sandbox, VariableValue } from '../sandbox/sandbox.js';
 import { markError, setOutputs, withSpan } from '../tracing/span-helpers.js';
 import { errorMessage, preview } from '../util/text.js';
+import { addUsage, type Usage, ZERO_USAGE } from '../util/usage.js';
 import { extractOutputs } from './extract.js';
 import { type CallbackHost, runHostCall } from './host-callbacks.js';
 import { answerText, DEFAULT_OUTPUT_SCHEMA, describeFields } from './output-schema.js';

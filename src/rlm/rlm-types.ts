@@ -5,8 +5,8 @@
 import type { z } from 'zod';
 import type { RlmConfig } from '../config/config.js';
 import type { LmClient, ModelRole } from '../lm/lm-client.js';
-import type { Usage } from '../lm/usage.js';
 import type { Sandbox, VariableValue } from '../sandbox/sandbox.js';
+import type { Usage } from '../util/usage.js';
 
 /** The budgets of one run tree: the configured RLM limits plus the per-call LM timeout. */
 export interface RlmBudgets extends RlmConfig {

@@ -3,7 +3,7 @@
  * totals, the run deadline and cancellation. Once a tree-wide budget runs out the tree is
  * stopped, and every run in it ends at its next step with that termination.
  */
-import { addUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
+import { addUsage, type Usage, ZERO_USAGE } from '../util/usage.js';
 import type { RlmBudgets, RlmEvent, Termination, TerminationReason } from './rlm-types.js';
 
 export class RunTree {

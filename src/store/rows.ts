@@ -6,7 +6,7 @@
 import type { Selectable } from 'kysely';
 import type { ExecutionMode } from '../contract/client-frames.js';
 import type { StepType } from '../contract/passive-frames.js';
-import { fromWireUsage } from '../lm/usage.js';
+import { fromWireUsage } from '../util/usage.js';
 import type {
   DocumentsTable,
   EventsTable,

@@ -4,7 +4,7 @@
  * arrive before their trace row, so neither write checks the other (see migration 0002).
  */
 import type { Kysely, SelectQueryBuilder } from 'kysely';
-import { toWireUsage } from '../lm/usage.js';
+import { toWireUsage } from '../util/usage.js';
 import { decodeListCursor, encodeListCursor } from './list-cursor.js';
 import type { Page } from './page.js';
 import { toSpanRow, toTraceRow } from './rows.js';

@@ -3,7 +3,7 @@
  * trace view works without MLflow. Written by the embedded exporter, read by the trace catalog.
  */
 
-import type { Usage } from '../lm/usage.js';
+import type { Usage } from '../util/usage.js';
 import type { Page } from './page.js';
 
 export interface TraceRow {

@@ -1,6 +1,6 @@
 /** Turns: numbered per session, deduplicated by client_message_id, finished once, found again after a crash. */
 import { sql } from 'kysely';
-import { toWireUsage, ZERO_USAGE } from '../lm/usage.js';
+import { toWireUsage, ZERO_USAGE } from '../util/usage.js';
 import { DuplicateTurnError } from './duplicate-turn-error.js';
 import { toTurnRow } from './rows.js';
 import { titleFromMessage } from './session-title.js';

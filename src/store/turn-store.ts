@@ -4,7 +4,7 @@
  * when a crash left it running.
  */
 import type { ExecutionMode } from '../contract/client-frames.js';
-import type { Usage } from '../lm/usage.js';
+import type { Usage } from '../util/usage.js';
 import type { Identity } from './session-store.js';
 
 export type TurnStatus = 'running' | 'completed' | 'error' | 'cancelled';

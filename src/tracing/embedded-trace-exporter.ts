@@ -9,8 +9,8 @@
 import type { HrTime } from '@opentelemetry/api';
 import { type ExportResult, ExportResultCode, hrTimeToMicroseconds } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
-import { fromWireUsage, type WireUsage } from '../lm/usage.js';
 import type { SpanRow, TraceRow, TraceStore } from '../store/trace-store.js';
+import { fromWireUsage, type WireUsage } from '../util/usage.js';
 import { decodeAttribute, previewOf } from './trace-text.js';
 
 /** Bound on traces whose root has not ended yet (a leak guard; a turn always ends its root). */

@@ -5,7 +5,7 @@
  * never fails or slows the turn that produced the record.
  */
 
-import type { Usage } from '../lm/usage.js';
+import type { Usage } from '../util/usage.js';
 
 export interface LmCallRecord {
   /** MLflow form `tr-…` when the call ran inside a traced turn. */

@@ -6,7 +6,7 @@
  * the product.
  */
 import { type Attributes, context, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
-import { toWireUsage, type Usage } from '../lm/usage.js';
+import { toWireUsage, type Usage } from '../util/usage.js';
 import { activeRedactor, activeTracer } from './active-tracer.js';
 
 export type SpanType =

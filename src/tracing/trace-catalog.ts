@@ -6,8 +6,8 @@
  */
 import { FleetError } from '../contract/fleet-error.js';
 import type { SpanNode, TraceSummary } from '../contract/trace-schemas.js';
-import { toWireUsage, type Usage } from '../lm/usage.js';
 import type { SpanRow, TraceRow, TraceStore } from '../store/trace-store.js';
+import { toWireUsage, type Usage } from '../util/usage.js';
 import { MlflowError } from './mlflow/mlflow-error.js';
 import type { MlflowSpan } from './mlflow/mlflow-span.js';
 import type { MlflowStatus } from './mlflow/mlflow-status.js';

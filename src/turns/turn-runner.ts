@@ -10,7 +10,6 @@ import type { MessageFrame } from '../contract/client-frames.js';
 import type { ErrorCode } from '../contract/error-codes.js';
 import type { ExecutionEventEmitter, SessionRef } from '../events/execution-event-emitter.js';
 import { LmError } from '../lm/lm-error.js';
-import { toWireUsage, type Usage, ZERO_USAGE } from '../lm/usage.js';
 import type { OwnedSession } from '../sessions/owned-session.js';
 import { isOwnedBy, type SessionAccess } from '../sessions/session-access.js';
 import { DuplicateTurnError } from '../store/duplicate-turn-error.js';
@@ -24,6 +23,7 @@ import { markError, mlflowTraceId, setJson, setOutputs, withSpan } from '../trac
 import type { Tracing } from '../tracing/tracing.js';
 import { delay } from '../util/concurrency.js';
 import { errorMessage, preview } from '../util/text.js';
+import { toWireUsage, type Usage, ZERO_USAGE } from '../util/usage.js';
 import { runtimeContext, type TurnRuntimeSettings } from './chat-frame-mapper.js';
 import { activateMessageDocuments, createMessageSession, openNamedSession } from './message-session.js';
 import { TurnError } from './turn-error.js';

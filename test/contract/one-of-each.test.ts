@@ -11,12 +11,12 @@ import { EXECUTION_MODES, type ExecutionMode } from '../../src/contract/client-f
 import { turnSchema } from '../../src/contract/http-schemas.js';
 import { executionStep, STEP_TYPES, type StepType } from '../../src/contract/passive-frames.js';
 import type { LmResponse } from '../../src/lm/lm-client.js';
-import type { Usage } from '../../src/lm/usage.js';
 import type { RlmResult } from '../../src/rlm/rlm-types.js';
 import type { StepRow } from '../../src/store/step-store.js';
 import type { TraceRow } from '../../src/store/trace-store.js';
 import type { TurnRow } from '../../src/store/turn-store.js';
 import type { LmCallRecord } from '../../src/tracing/observer-registry.js';
+import type { Usage } from '../../src/util/usage.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -53,8 +53,8 @@ describe('one definition each', () => {
     expectTypeOf<TurnRow['usage']>().toEqualTypeOf<Usage>();
     expectTypeOf<TraceRow['usage']>().toEqualTypeOf<Usage>();
     // Nobody else prices a call, nor spells a zero usage out.
-    expect(filesMatching(/\bcostFor\(/, (path) => path === 'src/lm/pricing.ts')).toEqual(['src/lm/usage.ts']);
-    expect(filesMatching(/inputTokens:\s*0,\s*outputTokens:\s*0/)).toEqual(['src/lm/usage.ts']);
+    expect(filesMatching(/\bcostFor\(/)).toEqual(['src/lm/pricing.ts']);
+    expect(filesMatching(/inputTokens:\s*0,\s*outputTokens:\s*0/)).toEqual(['src/util/usage.ts']);
   });
 
   it('of the error base: every server error class extends FleetError', () => {

@@ -4,11 +4,11 @@
  */
 import type { AgentConfig, Config, DocumentsConfig } from '../../config/config.js';
 import type { AiSdkLmClient } from '../../lm/ai-sdk-client.js';
-import type { Usage } from '../../lm/usage.js';
 import type { RlmBudgets } from '../../rlm/rlm-types.js';
 import type { Sandbox } from '../../sandbox/sandbox.js';
 import type { SandboxPool } from '../../sandbox/sandbox-pool.js';
 import type { OwnedSession } from '../../sessions/owned-session.js';
+import type { Usage } from '../../util/usage.js';
 import type { AgentEventSink } from '../agent-events.js';
 
 export interface ToolContext {

@@ -9,15 +9,9 @@ import type { ModelPrice } from '../../src/config/config.js';
 import type { usageSchema } from '../../src/contract/usage-schema.js';
 import { AiSdkLmClient } from '../../src/lm/ai-sdk-client.js';
 import type { LmResponse } from '../../src/lm/lm-client.js';
-import {
-  addUsage,
-  callUsage,
-  fromWireUsage,
-  toWireUsage,
-  type Usage,
-  ZERO_USAGE,
-} from '../../src/lm/usage.js';
+import { callUsage } from '../../src/lm/pricing.js';
 import type { LmCallRecord } from '../../src/tracing/observer-registry.js';
+import { addUsage, fromWireUsage, toWireUsage, type Usage, ZERO_USAGE } from '../../src/util/usage.js';
 import { ScriptedLmServer } from '../support/scripted-lm-server.js';
 
 const usage = (inputTokens: number, outputTokens: number, costUsd: number | null): Usage => ({

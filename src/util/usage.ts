@@ -1,16 +1,15 @@
 /**
  * Token usage and cost, once: the `Usage` type every layer passes around (an LM call, an RLM
- * run, a turn, a trace), its zero, its sum, its wire form (`contract/usage-schema.ts`, whose
- * snake_case names the store's columns share), and the usage of one LM call, where its cost is
- * worked out from the price table. The traced model (`traced-model.ts`) calls `callUsage` once
- * per call; everyone else adds up what it reported.
+ * run, a turn, a trace), its zero, its sum and its wire form (`contract/usage-schema.ts`, whose
+ * snake_case names the store's columns share). The usage of one LM call, priced, comes from
+ * `lm/pricing.ts` `callUsage`, called once per call by the traced model; everyone else adds up
+ * what it reported.
  *
- * A leaf module (types and pure functions only), so the store and tracing may import its type.
+ * A leaf module (a type and pure functions, no imports at run time), at the bottom of the layers
+ * so the store and tracing can use it.
  */
 import type { z } from 'zod';
-import type { ModelPrice } from '../config/config.js';
 import type { usageSchema } from '../contract/usage-schema.js';
-import { costFor } from './pricing.js';
 
 export interface Usage {
   inputTokens: number;
@@ -39,25 +38,6 @@ export function addUsage(total: Readonly<Usage>, extra: Readonly<Usage>): Usage 
     outputTokens: total.outputTokens + extra.outputTokens,
     totalTokens: total.totalTokens + extra.totalTokens,
     costUsd: extra.costUsd === null ? total.costUsd : (total.costUsd ?? 0) + extra.costUsd,
-  };
-}
-
-/**
- * The usage of one LM call from the counts its provider reported (missing counts are 0), priced
- * for `model` (`provider/model`): configured prices first, then the built-in table.
- */
-export function callUsage(
-  model: string,
-  counts: { inputTokens: number | undefined; outputTokens: number | undefined },
-  prices: Record<string, ModelPrice> = {},
-): Usage {
-  const inputTokens = counts.inputTokens ?? 0;
-  const outputTokens = counts.outputTokens ?? 0;
-  return {
-    inputTokens,
-    outputTokens,
-    totalTokens: inputTokens + outputTokens,
-    costUsd: costFor(model, { inputTokens, outputTokens }, prices),
   };
 }
 
