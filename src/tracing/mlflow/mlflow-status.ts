@@ -34,6 +34,9 @@ export interface MlflowStatusSnapshot {
   version?: string;
 }
 
+/** Told every change of status or error, with the snapshots after and before. */
+export type MlflowStatusListener = (snapshot: MlflowStatusSnapshot, previous: MlflowStatusSnapshot) => void;
+
 export interface MlflowStatusOptions {
   config: Pick<MlflowConfig, 'enabled' | 'trackingUri' | 'experiment' | 'token' | 'username' | 'password'>;
   /** Defaults to a client over `config`; tests pass one with a scripted `fetch`. */
@@ -46,7 +49,7 @@ export interface MlflowStatusOptions {
   readyRecheckMs?: number;
   now?: () => number;
   /** Called on every change of status or error, e.g. to log "MLflow ready" / the hint. */
-  onChange?: (snapshot: MlflowStatusSnapshot, previous: MlflowStatusSnapshot) => void;
+  onChange?: MlflowStatusListener;
 }
 
 interface State {
@@ -70,6 +73,7 @@ export class MlflowStatus {
   private autoStartError?: string;
   /** The tracking URI with credentials masked; computed once, as every turn takes a snapshot. */
   private readonly displayUri: string;
+  private readonly listeners = new Set<MlflowStatusListener>();
 
   constructor(options: MlflowStatusOptions) {
     this.options = options;
@@ -87,6 +91,16 @@ export class MlflowStatus {
   /** Set only while ready. */
   get experimentId(): string | undefined {
     return this.state.status === 'ready' ? this.state.experimentId : undefined;
+  }
+
+  /**
+   * Adds a listener for every change of status or error (e.g. re-export traces kept during an
+   * outage once MLflow is `ready` again). Returns the function that removes it. A listener that
+   * throws is ignored.
+   */
+  onChange(listener: MlflowStatusListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   snapshot(): MlflowStatusSnapshot {
@@ -203,10 +217,13 @@ export class MlflowStatus {
     const previous = this.snapshot();
     this.state = next;
     if (previous.status === next.status && previous.startupError === next.startupError) return;
-    try {
-      this.options.onChange?.(this.snapshot(), previous);
-    } catch {
-      // A listener that throws must not break tracing (STYLE: telemetry never throws).
+    const snapshot = this.snapshot();
+    for (const listener of [this.options.onChange, ...this.listeners]) {
+      try {
+        listener?.(snapshot, previous);
+      } catch {
+        // A listener that throws must not break tracing (STYLE: telemetry never throws).
+      }
     }
   }
 }
