@@ -11,9 +11,8 @@ const POLLED_ROUTES = new Set(['/health', '/ready', '/api/v1/runtime/status', '/
 
 export class RequestLogController extends LogController {
   override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
-    if (!isPolled(request)) return super.incomingRequest(request, reply);
-    if (this.isLogDisabled(request)) return;
-    request.log.debug({ req: request }, 'incoming request');
+    if (!isPolled(request)) super.incomingRequest(request, reply);
+    else if (!this.isLogDisabled(request)) request.log.debug({ req: request }, 'incoming request');
   }
 
   override requestCompleted(
@@ -21,9 +20,10 @@ export class RequestLogController extends LogController {
     request: FastifyRequest,
     reply: FastifyReply,
   ): void {
-    if (error || !isPolled(request)) return super.requestCompleted(error, request, reply);
-    if (this.isLogDisabled(request)) return;
-    reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    if (error || !isPolled(request)) super.requestCompleted(error, request, reply);
+    else if (!this.isLogDisabled(request)) {
+      reply.log.debug({ res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    }
   }
 }
 
