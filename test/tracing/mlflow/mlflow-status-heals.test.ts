@@ -155,8 +155,9 @@ describe.skipIf(!mlflowAvailable)('MLflow status heals by itself, with no turn',
     });
     bare.warmUp();
     try {
-      expect((await pollStatus(harness, (status) => status.startup_status === 'ready', 30_000)).last)
-        .toMatchObject({ startup_status: 'ready' });
+      expect(
+        (await pollStatus(harness, (status) => status.startup_status === 'ready', 30_000)).last,
+      ).toMatchObject({ startup_status: 'ready' });
       expect((await untilSnapshot(bare, 'ready', 30_000)).last.status).toBe('ready');
 
       await mlflow.server.stop();
@@ -218,7 +219,9 @@ describe.skipIf(!mlflowAvailable)('MLflow status heals by itself, with no turn',
       expect(down.last.startup_error).not.toContain('GET /health');
       expect(down.elapsedMs).toBeLessThan(2000);
       timings.child_kill_to_degraded = down.elapsedMs;
-      expect(logged).toMatch(/\[fleet-rlm\] MLflow degraded: the local MLflow server \(pid \d+\) was killed by SIGKILL/);
+      expect(logged).toMatch(
+        /\[fleet-rlm\] MLflow degraded: the local MLflow server \(pid \d+\) was killed by SIGKILL/,
+      );
 
       // Later probes find nothing at the port, and keep the more telling diagnosis.
       await new Promise((resolve) => setTimeout(resolve, 2500));
