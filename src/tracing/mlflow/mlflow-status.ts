@@ -149,9 +149,12 @@ export class MlflowStatus {
     else void this.check({ after });
   }
 
-  /** Resolves once no check is running (at once when none is). */
+  /**
+   * Resolves once no check is running (at once when none is, or after `close()`: the last
+   * flush at shutdown must not wait out a probe's retry).
+   */
   async settled(): Promise<MlflowStatusSnapshot> {
-    while (this.inFlight) await this.inFlight;
+    while (this.inFlight && !this.closed) await this.inFlight;
     return this.snapshot();
   }
 
