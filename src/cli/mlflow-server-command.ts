@@ -35,7 +35,7 @@ export function registerMlflowServerCommand(program: Command): void {
       'after',
       `
 MLflow comes from MLFLOW_COMMAND, else .venv/bin/mlflow, else mlflow on PATH. Install it with:
-  python3 -m venv .venv && .venv/bin/pip install mlflow
+  npm run setup:mlflow    (make mlflow-upgrade moves it to the newest release)
 
 fleet-rlm serve starts one by itself with APP_ENV=local (MLFLOW_AUTO_START); this command is for
 running it on its own, e.g. to keep the UI up between server restarts.`,

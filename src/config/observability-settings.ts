@@ -79,12 +79,12 @@ const mlflowSettings = section('Observability', {
     secret: true,
     doc: 'MLflow server auth: password',
   }),
-  /** Least time between re-checks of an MLflow found degraded (each turn asks for one). */
+  /** Least time between on-demand re-checks of a degraded MLflow (each turn and status request asks). */
   degradedRecheckMs: setting({
     env: 'MLFLOW_RECHECK_INTERVAL',
     value: seconds(),
     default: 5000,
-    doc: 'least seconds between re-checks of a degraded MLflow (each turn asks for one)',
+    doc: 'least seconds between on-demand re-checks of a degraded MLflow (each turn and status request asks for one; a background check runs anyway)',
   }),
 });
 

@@ -24,6 +24,7 @@ import { routeAccessHook } from './auth/route-access.js';
 import { sendError } from './http-error.js';
 import { OriginPolicy } from './origin-policy.js';
 import { redactedLogger } from './redacted-logger.js';
+import { RequestLogController } from './request-log.js';
 import { authRoutes } from './routes/auth-routes.js';
 import { documentRoutes } from './routes/document-routes.js';
 import { healthRoutes } from './routes/health-routes.js';
@@ -57,6 +58,7 @@ export async function buildApp(
   const { config, redactor } = context;
   const app = Fastify({
     logger: redactedLogger(logger, redactor),
+    logController: new RequestLogController(),
     trustProxy: trustProxyOption(config.server.trustProxy),
     genReqId: (request) => requestId(request.headers['x-request-id']),
     bodyLimit: config.server.maxUploadBytes,

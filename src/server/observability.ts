@@ -1,7 +1,8 @@
 /**
  * The server's observability, put together once: the deduplicating observer registry (metrics,
- * PostHog), MLflow's status with its lazy warm-up (after auto-starting a local server when
- * APP_ENV=local asks for it), the span pipeline with the embedded store and MLflow, and the
+ * PostHog), MLflow's status following the server in the background from a lazy warm-up (after
+ * auto-starting a local server when APP_ENV=local asks for it; its exit is noticed and logged;
+ * each status request asks for a rate-limited re-check), the span pipeline with the embedded store and MLflow, and the
  * trace readers and feedback recorder the routes use. Secrets of the configuration are redacted
  * from spans, analytics and the log lines written through `log`; the same `redactor` serves the
  * server's other edges (request log, error frames and bodies).
@@ -34,9 +35,9 @@ export interface Observability {
   redactor: SecretRedactor;
   /** Writes a line to stderr with every configured secret removed. */
   log(message: string): void;
-  /** MLflow's state in the runtime status shape. */
+  /** MLflow's state in the runtime status shape; asks for a (rate-limited) re-check. */
   mlflowRuntimeStatus(): RuntimeMlflowStatus;
-  /** Flushes spans and analytics, then stops a local MLflow this server started. */
+  /** Stops MLflow's checks, flushes spans and analytics, then stops a local MLflow this server started. */
   shutdown(): Promise<void>;
 }
 
@@ -65,6 +66,7 @@ export function startObservability(options: {
   observers.register(posthog);
 
   const mlflowConfig = config.observability.mlflow;
+  let offeredToTurnOff = false;
   const mlflow = new MlflowStatus({
     config: mlflowConfig,
     degradedRecheckMs: mlflowConfig.degradedRecheckMs,
@@ -75,6 +77,13 @@ export function startObservability(options: {
           ? `MLflow ready at ${now.trackingUri} (experiment ${now.experimentId})`
           : `MLflow ${now.status}${now.startupError ? `: ${now.startupError}` : ''}`,
       );
+      // Said once per process, not in every hint.
+      if (now.status === 'degraded' && !offeredToTurnOff) {
+        offeredToTurnOff = true;
+        log(
+          'MLflow is optional: traces stay in the local store meanwhile, and MLFLOW_ENABLED=false turns it off',
+        );
+      }
     },
   });
   let localServer: Promise<LocalMlflowServer | undefined> | undefined;
@@ -126,6 +135,7 @@ export function startObservability(options: {
     redactor,
     log,
     mlflowRuntimeStatus: () => {
+      void mlflow.recheck();
       const snapshot = mlflow.snapshot();
       return {
         enabled: snapshot.enabled,
@@ -134,6 +144,8 @@ export function startObservability(options: {
       };
     },
     shutdown: async () => {
+      // First, so that stopping the local server below is not reported as its death.
+      mlflow.close();
       await tracing.shutdown();
       await observers.shutdown();
       // A start still under way is waited for, so no MLflow outlives the server that began it.

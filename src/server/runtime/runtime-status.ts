@@ -59,8 +59,8 @@ export async function buildRuntimeStatus(
   }
   if (mlflow.enabled && mlflow.startupStatus === 'degraded') {
     guidance.push(
-      `MLflow tracing is degraded${mlflow.startupError ? `: ${mlflow.startupError}` : ''}. Check MLFLOW_TRACKING_URI, ` +
-        'or set MLFLOW_ENABLED=false (traces stay viewable through /api/v1/traces)',
+      `MLflow tracing is degraded${mlflow.startupError ? `: ${mlflow.startupError}` : ''}. Traces stay in ` +
+        'the local store meanwhile (viewable through /api/v1/traces); MLFLOW_ENABLED=false turns MLflow off',
     );
   }
   if (posthog.status === 'degraded') {

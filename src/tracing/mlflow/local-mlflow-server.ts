@@ -50,7 +50,7 @@ export interface LocalMlflowServer {
   pid: number;
   /** Settles when the server process exits, for whatever reason. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** The last lines the server wrote, for error messages. */
+  /** The last lines the server wrote (without our own `/health` polls), for error messages. */
   outputTail(): string;
   /** SIGTERM to the process group, SIGKILL after the grace period. Idempotent. */
   stop(): Promise<void>;
@@ -59,8 +59,9 @@ export interface LocalMlflowServer {
 const POLL_MS = 250;
 const TAIL_CHARS = 4000;
 const TAIL_LINES = 20;
-const INSTALL_HINT =
-  'install MLflow into the project venv with `python3 -m venv .venv && .venv/bin/pip install mlflow`';
+const INSTALL_HINT = 'install MLflow into the project venv with `npm run setup:mlflow`';
+/** Our own health polls in MLflow's access log; they would crowd the telling lines out of a tail. */
+const HEALTH_POLL_LINE = /"GET \/health HTTP\/[\d.]+" 200/;
 const posix = process.platform !== 'win32';
 
 // The watcher keeps fd 3 (our pipe); mlflow gets /dev/null as stdin and never sees the pipe.
@@ -165,11 +166,16 @@ export async function maybeAutoStartMlflow(
 }
 
 function supervise(child: ChildProcess, url: string, options: LocalMlflowOptions): LocalMlflowServer {
+  // Whole lines without our health polls, then the line still being written.
   let tail = '';
+  let partial = '';
   const record = (chunk: Buffer) => {
     const text = chunk.toString('utf8');
-    tail = (tail + text).slice(-TAIL_CHARS);
     options.onOutput?.(text);
+    const lines = (partial + text).split('\n');
+    partial = (lines.pop() ?? '').slice(-TAIL_CHARS);
+    const kept = lines.filter((line) => !HEALTH_POLL_LINE.test(line));
+    if (kept.length > 0) tail = `${tail}${kept.join('\n')}\n`.slice(-TAIL_CHARS);
   };
   child.stdout?.on('data', record);
   child.stderr?.on('data', record);
@@ -207,7 +213,7 @@ function supervise(child: ChildProcess, url: string, options: LocalMlflowOptions
     url,
     pid: child.pid ?? -1,
     exited,
-    outputTail: () => lastLines(tail),
+    outputTail: () => lastLines(tail + partial),
     stop: () => {
       stopping ??= (async () => {
         child.stdin?.destroy();
@@ -305,8 +311,16 @@ function exitError(
       outputTail,
     );
   }
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-  return new LocalMlflowError('exited', `mlflow server ${how} before it was ready`, outputTail);
+  return new LocalMlflowError(
+    'exited',
+    `mlflow server ${describeExit(exit)} before it was ready`,
+    outputTail,
+  );
+}
+
+/** `exited with code 1` / `was killed by SIGKILL`. */
+export function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null }): string {
+  return exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
 }
 
 /** A path with a slash is checked up front; a bare name is looked up on PATH by the shell. */

@@ -14,17 +14,26 @@ export type MlflowProblem =
   | 'unauthorized'
   | 'experiment'
   /** Set by `MlflowStatus.markExportFailure`, never by a probe. */
-  | 'export_failed';
+  | 'export_failed'
+  /** Set by `MlflowStatus` when the server it auto-started exits, never by a probe. */
+  | 'local_server_exited';
 
 export type MlflowProbeResult =
   | { ok: true; version: string; experimentId: string }
-  | { ok: false; problem: MlflowProblem; hint: string; version?: string };
+  | {
+      ok: false;
+      problem: MlflowProblem;
+      hint: string;
+      version?: string;
+      /** A request ran out of time: worth one more try with a longer budget. */
+      timedOut?: boolean;
+    };
 
 /** OTLP ingestion at `/v1/traces` arrived in MLflow 3.6. */
 export const MIN_OTLP_VERSION = [3, 6] as const;
 
 const START_HINT =
-  'start one with `fleet-rlm mlflow-server` (MLflow itself installs with `python3 -m venv .venv && .venv/bin/pip install mlflow`), point MLFLOW_TRACKING_URI at a running server, or set MLFLOW_ENABLED=false';
+  'start one with `fleet-rlm mlflow-server` (install MLflow first with `npm run setup:mlflow`), or point MLFLOW_TRACKING_URI at a running server';
 
 export async function probeMlflow(
   client: MlflowClient,
@@ -58,7 +67,7 @@ export async function probeMlflow(
       ok: false,
       problem: 'too_old',
       version,
-      hint: `MLflow ${version} at ${uri} cannot ingest OTLP traces (needs ${MIN_OTLP_VERSION.join('.')} or newer): upgrade it (\`.venv/bin/pip install -U 'mlflow>=${MIN_OTLP_VERSION.join('.')}'\`) and restart the server`,
+      hint: `MLflow ${version} at ${uri} cannot ingest OTLP traces (needs ${MIN_OTLP_VERSION.join('.')} or newer); a stale MLflow from before an upgrade may still hold the port: stop it and start the project's with \`fleet-rlm mlflow-server\`, or upgrade it (\`make mlflow-upgrade\` for the project's .venv) and restart it`,
     };
   }
 
@@ -84,12 +93,12 @@ export function supportsOtlpIngestion(version: string): boolean {
 }
 
 function unreachable(uri: string, error: unknown): MlflowProbeResult {
-  const detail =
-    MlflowError.isInstance(error) && error.kind === 'timeout' ? 'it did not answer in time' : causeOf(error);
+  const timedOut = MlflowError.isInstance(error) && error.kind === 'timeout';
   return {
     ok: false,
     problem: 'unreachable',
-    hint: `no MLflow server answers at ${uri} (${detail}): ${START_HINT}`,
+    hint: `no MLflow server answers at ${uri} (${timedOut ? 'it did not answer in time' : causeOf(error)}): ${START_HINT}`,
+    ...(timedOut ? { timedOut } : {}),
   };
 }
 

@@ -113,6 +113,8 @@ describe('GET /api/v1/runtime/status', () => {
         expect.stringMatching(/^MLflow tracing is degraded: nothing answers .* MLFLOW_ENABLED=false/),
       ]),
     );
+    // Turning MLflow off is offered once, in that line, not in every hint.
+    expect(body.guidance.join('\n').match(/MLFLOW_ENABLED=false/g)).toHaveLength(1);
   });
 
   it('asks for Daytona credentials when Daytona runs the sandboxes', async () => {

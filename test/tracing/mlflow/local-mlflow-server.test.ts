@@ -149,7 +149,8 @@ describe('startLocalMlflow', () => {
       backendStoreUri: storeIn('missing').backendStoreUri,
     }).catch((caught) => caught);
     expect(error).toMatchObject({ kind: 'not_installed' });
-    expect(error.message).toContain('python3 -m venv .venv && .venv/bin/pip install mlflow');
+    expect(error.message).toContain('npm run setup:mlflow');
+    expect(error.message).not.toContain('pip install');
   });
 
   it('says how to install MLflow when a bare command is not on PATH', async () => {
@@ -159,7 +160,8 @@ describe('startLocalMlflow', () => {
       backendStoreUri: storeIn('not-on-path').backendStoreUri,
     }).catch((caught) => caught);
     expect(error).toMatchObject({ kind: 'not_installed' });
-    expect(error.message).toContain('.venv/bin/pip install mlflow');
+    expect(error.message).toContain('npm run setup:mlflow');
+    expect(error.message).not.toContain('pip install');
     expect(error.message).toContain('MLFLOW_AUTO_START=false');
   });
 

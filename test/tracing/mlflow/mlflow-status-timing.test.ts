@@ -1,5 +1,5 @@
 /**
- * MlflowStatus timing with a scripted server and clock: the recheck rate limits, a running check
+ * MlflowStatus timing with a scripted server and clock: the on-demand recheck rate limits, a running check
  * joined rather than repeated, an export failure that outranks a probe already in flight, and
  * a failed auto-start becoming the hint. The real-server transitions are in mlflow-status.test.ts.
  */
@@ -65,6 +65,7 @@ describe('MlflowStatus timing', () => {
     open();
     expect((await joined).status).toBe('ready');
     expect(healthCalls()).toBe(1);
+    status.close();
   });
 
   it('keeps an export failure that arrives while a probe is in flight', async () => {
@@ -84,6 +85,7 @@ describe('MlflowStatus timing', () => {
     expect(snapshot).toMatchObject({ status: 'degraded', problem: 'export_failed' });
     expect(snapshot.startupError).toContain('connect ECONNREFUSED 127.0.0.1:5001');
     expect(changes).toEqual(['degraded:export_failed']);
+    status.close();
   });
 
   it('waits for the auto-start and shows its failure as the hint', async () => {
@@ -96,6 +98,7 @@ describe('MlflowStatus timing', () => {
     expect(snapshot.startupError).toBe(
       'the local MLflow server did not start: cannot run `mlflow` (MLFLOW_COMMAND): install MLflow …',
     );
+    status.close();
   });
 
   it('never lets a throwing listener break the status', async () => {

@@ -76,7 +76,10 @@ describe('MlflowStatus without a server', () => {
       `no MLflow server answers at http://127.0.0.1:${port} (ECONNREFUSED)`,
     );
     expect(snapshot.startupError).toContain('fleet-rlm mlflow-server');
-    expect(snapshot.startupError).toContain('MLFLOW_ENABLED=false');
+    // The project's setup command, not pip; turning MLflow off is said once, in the guidance.
+    expect(snapshot.startupError).toContain('npm run setup:mlflow');
+    expect(snapshot.startupError).not.toContain('pip install');
+    expect(snapshot.startupError).not.toContain('MLFLOW_ENABLED=false');
     expect(snapshot.experimentId).toBeUndefined();
   });
 
@@ -114,7 +117,10 @@ describe('MlflowStatus without a server', () => {
       const snapshot = await new MlflowStatus({ config: configFor(urlOf(old)) }).recheck();
       expect(snapshot).toMatchObject({ status: 'degraded', problem: 'too_old', version: '3.5.1' });
       expect(snapshot.startupError).toContain('cannot ingest OTLP traces (needs 3.6 or newer)');
-      expect(snapshot.startupError).toContain("pip install -U 'mlflow>=3.6'");
+      // A stale server from before an upgrade keeps its own hint: stop it, or upgrade it.
+      expect(snapshot.startupError).toContain('a stale MLflow');
+      expect(snapshot.startupError).toContain('make mlflow-upgrade');
+      expect(snapshot.startupError).not.toContain('pip install');
     } finally {
       old.close();
     }

@@ -16,7 +16,7 @@ import {
 export const MLFLOW_COMMAND = resolve('.venv/bin/mlflow');
 export const mlflowAvailable = existsSync(MLFLOW_COMMAND);
 
-const MISSING = `${MLFLOW_COMMAND} is missing; install it with \`python3 -m venv .venv && .venv/bin/pip install mlflow\``;
+const MISSING = `${MLFLOW_COMMAND} is missing; install it with \`npm run setup:mlflow\``;
 if (!mlflowAvailable) {
   if (process.env.CI) throw new Error(`MLflow tests cannot run under CI: ${MISSING}`);
   console.warn(`[mlflow tests] SKIPPED: ${MISSING}`);
