@@ -33,6 +33,7 @@ describe('HTTP API', () => {
       database: 'ready',
       database_required: false,
       sandbox_provider: 'process',
+      draining: false,
       reasons: [],
       warnings: [],
     });
