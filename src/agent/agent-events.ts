@@ -40,8 +40,16 @@ interface RlmPlace {
 
 export type AgentEvent =
   | { type: 'status'; text: string; phase: 'progress' | 'rlm_only' }
-  /** The turn now holds a sandbox (no frame of its own; frames say `sandbox_active`). */
-  | { type: 'sandbox_leased' }
+  /**
+   * Every sandbox slot is taken (SANDBOX_MAX_LIVE): the turn waits for one to free, `position`
+   * in line (1 = next).
+   */
+  | { type: 'sandbox_queued'; position: number; inUse: number; cap: number }
+  /**
+   * The turn now holds a sandbox (frames say `sandbox_active`); `waitedMs` when it was queued
+   * first, so the wait's end is announced too.
+   */
+  | { type: 'sandbox_leased'; waitedMs?: number }
   | { type: 'iteration_started'; iteration: number; node: string; parent: string }
   /** A piece of the reply as it streams; the final step's text is the answer. */
   | { type: 'token'; iteration: number; text: string }

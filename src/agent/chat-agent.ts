@@ -73,9 +73,17 @@ export class ChatAgent {
       turnIndex: request.turnIndex,
       sandbox: async () => {
         if (!lease) {
-          lease = request.session.useSandbox(request.signal);
+          let queuedAt: number | undefined;
+          lease = request.session.useSandbox(request.signal, (wait) => {
+            queuedAt = performance.now();
+            request.emit({ type: 'sandbox_queued', ...wait });
+          });
           lease.then(
-            () => request.emit({ type: 'sandbox_leased' }),
+            () =>
+              request.emit({
+                type: 'sandbox_leased',
+                ...(queuedAt === undefined ? {} : { waitedMs: performance.now() - queuedAt }),
+              }),
             () => {},
           );
         }

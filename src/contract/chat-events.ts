@@ -64,7 +64,33 @@ const sandboxOutput = z.object({
 
 const progress = z.object({ phase: z.enum(['progress', 'rlm_only']), runtime: runtimeContext });
 
-export const statusPayload = z.discriminatedUnion('phase', [turnStarted, sandboxOutput, progress]);
+/** The turn waits: every sandbox slot (SANDBOX_MAX_LIVE) is taken. */
+const queued = z.object({
+  phase: z.literal('queued'),
+  waiting_for: z.literal('sandbox'),
+  /** Place in line when the frame was sent; 1 = the next slot that frees. */
+  position: z.number().int().positive(),
+  /** Slots taken (leased, or starting for callers ahead). */
+  in_use: z.number().int().nonnegative(),
+  /** SANDBOX_MAX_LIVE. */
+  cap: z.number().int().positive(),
+  runtime: runtimeContext,
+});
+
+/** The wait announced by `queued` is over: the turn holds a sandbox now. */
+const sandboxAcquired = z.object({
+  phase: z.literal('sandbox_acquired'),
+  waited_ms: durationMs,
+  runtime: runtimeContext,
+});
+
+export const statusPayload = z.discriminatedUnion('phase', [
+  turnStarted,
+  sandboxOutput,
+  progress,
+  queued,
+  sandboxAcquired,
+]);
 
 /** The answer as the original's `final_artifact` (and `execution_completed`'s summary) give it. */
 export const finalArtifact = z.object({

@@ -35,7 +35,10 @@ export const ERROR_CODES = {
   unknown_command: { status: 400, description: 'no such command' },
   command_failed: { status: 422, description: 'the command failed' },
   planner_missing: { status: 503, description: 'no planner model is configured (DSPY_LM_MODEL)' },
-  server_shutting_down: { status: 503, description: 'the server is shutting down and accepts no new turns' },
+  server_shutting_down: {
+    status: 503,
+    description: 'the server is shutting down and accepts no new turns, sessions or sockets',
+  },
   server_restarted: { status: 503, description: 'the server restarted while the turn was running' },
   quota_exceeded: {
     status: 429,

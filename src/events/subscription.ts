@@ -3,7 +3,9 @@
  * frames from the bus, each seq delivered exactly once and in order. Live frames that arrive
  * while replaying are held and de-duplicated. A subscriber that cannot keep up (its socket is
  * congested past a bounded queue) drops the queue and catches up from the log once it drains:
- * memory stays bounded and nothing is lost while the log still holds the frames.
+ * memory stays bounded and nothing is lost while the log still holds the frames. Frames the log
+ * no longer holds (it is trimmed to EVENTS_REPLAY_LIMIT) are never skipped silently: whenever
+ * a read of the log continues past a seq it still needed, `onGap` says so first.
  */
 import type { EventLog, EventStream } from '../store/event-log.js';
 import type { BusMessage, EventBus } from './event-bus.js';
@@ -24,7 +26,11 @@ export interface SubscriptionOptions {
   /** Deliver frames with seq > sinceSeq; undefined = only frames emitted from now on. */
   sinceSeq?: number;
   queueLimit: number;
-  /** Frames before `oldest` are gone from the log; called before replay continues from there. */
+  /**
+   * Frames after `requested` and before `oldest` are gone from the log (at the start, or when a
+   * slow subscriber catches up after the log was trimmed); called before replay continues from
+   * `oldest`.
+   */
   onGap?: (oldest: number, requested: number) => void;
   onError?: (error: unknown) => void;
 }
@@ -64,12 +70,8 @@ export class Subscription {
     if (sinceSeq === undefined) {
       this.lastDelivered = (await store.seqRange(sessionId, stream)).last;
     } else {
+      // A sinceSeq older than the log's oldest frame is reported by the first read of catchUp.
       this.lastDelivered = sinceSeq;
-      const range = await store.seqRange(sessionId, stream);
-      if (range.first > sinceSeq + 1) {
-        this.options.onGap?.(range.first, sinceSeq);
-        this.lastDelivered = range.first - 1;
-      }
     }
     await this.catchUp();
   }
@@ -115,7 +117,11 @@ export class Subscription {
       const rows = await store.readEvents(sessionId, stream, this.lastDelivered, PAGE);
       for (const row of rows) {
         if (this.closed) return;
-        if (row.seq > this.lastDelivered) this.deliver(row.seq, row.frame, row.frameJson);
+        if (row.seq <= this.lastDelivered) continue;
+        // The frames between are gone (trimmed while this subscriber was behind, or never
+        // written): said before the stream goes on, so the client knows what it missed.
+        if (row.seq > this.lastDelivered + 1) this.options.onGap?.(row.seq, this.lastDelivered);
+        this.deliver(row.seq, row.frame, row.frameJson);
         if (this.sink.congested()) break;
       }
       if (rows.length === PAGE || this.sink.congested()) continue;

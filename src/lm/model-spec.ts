@@ -14,24 +14,30 @@ export interface ModelSpec {
   modelId: string;
 }
 
-/** `variable` names where the string came from (e.g. `DSPY_LM_MODEL`), for the error message. */
+/**
+ * `variable` names where the string came from (e.g. `DSPY_LM_MODEL`): the error message says so
+ * and gives the fix as a line to paste (`DSPY_LM_MODEL=openai/gpt-4o`).
+ */
 export function parseModelSpec(model: string, variable?: string): ModelSpec {
   const source = variable ? ` (from ${variable})` : '';
   const supported = `supported providers: ${PROVIDERS.join(', ')}`;
+  const example = (modelId: string) => `${variable ? `${variable}=` : ''}openai/${modelId || 'gpt-4.1-mini'}`;
   const trimmed = model.trim();
   const slash = trimmed.indexOf('/');
   if (slash <= 0) {
     throw new LmError(
       'not_configured',
-      `model '${model}'${source} has no provider: write provider/model, e.g. openai/${trimmed || 'gpt-4.1-mini'}; ${supported}`,
+      `model '${model}'${source} has no provider: write provider/model, e.g. ${example(trimmed.replace(/^\/+/, ''))}; ${supported}`,
     );
   }
   const provider = trimmed.slice(0, slash).toLowerCase();
   const modelId = trimmed.slice(slash + 1);
   if (!isProvider(provider)) {
+    // The example only when the variable is known: it is the line to paste.
+    const fix = variable ? `; e.g. ${example(modelId)}` : '';
     throw new LmError(
       'not_configured',
-      `unknown provider '${provider}' in model '${model}'${source}; ${supported}`,
+      `unknown provider '${provider}' in model '${model}'${source}; ${supported}${fix}`,
     );
   }
   if (modelId === '') {

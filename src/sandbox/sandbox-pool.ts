@@ -12,7 +12,9 @@
  * all three and never exceeds the cap. Callers that find nothing idle and the cap reached wait in
  * FIFO order; a destroyed sandbox's slot goes to a fresh sandbox for the first waiter. When
  * waiters are left over, the pool asks its reclaimer (the session leases) to give up an idle
- * lease at once instead of letting callers wait for an idle timer.
+ * lease at once instead of letting callers wait for an idle timer. A caller that has to wait for
+ * a slot (not merely for a sandbox to start) is told so, with its place in line, so the person
+ * behind it hears why nothing happens.
  */
 import type { Sandbox } from './sandbox.js';
 import { SandboxError } from './sandbox-error.js';
@@ -42,6 +44,16 @@ export interface SandboxPoolStats {
   /** Callers waiting for a slot. */
   waiting: number;
   live: number;
+  cap: number;
+}
+
+/** Why a caller waits: every slot is taken. */
+export interface SandboxWait {
+  /** 1 = the next slot that frees is this caller's. */
+  position: number;
+  /** Slots taken (leased, or starting for callers ahead). */
+  inUse: number;
+  /** SANDBOX_MAX_LIVE. */
   cap: number;
 }
 
@@ -79,8 +91,11 @@ export class SandboxPool {
     this.reclaimer = reclaimer;
   }
 
-  /** A started sandbox: an idle one at once, else a new one under the cap, else the next free slot. */
-  acquire(signal?: AbortSignal): Promise<Sandbox> {
+  /**
+   * A started sandbox: an idle one at once, else a new one under the cap, else the next free
+   * slot — and then `onQueued` is called (once, before this returns) to say the caller waits.
+   */
+  acquire(signal?: AbortSignal, onQueued?: (wait: SandboxWait) => void): Promise<Sandbox> {
     if (this.closed) return Promise.reject(shutDownError());
     if (signal?.aborted) return Promise.reject(signal.reason);
     return new Promise<Sandbox>((resolve, reject) => {
@@ -103,6 +118,7 @@ export class SandboxPool {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiters.push(waiter);
       this.balance();
+      if (onQueued) this.reportQueued(waiter, onQueued);
     });
   }
 
@@ -146,6 +162,16 @@ export class SandboxPool {
   }
 
   // ------------------------------------------------------------------------------ internals
+
+  /**
+   * The first `starting.size` waiters get the sandboxes being started (FIFO); a waiter behind
+   * them waits for a slot to free, which is worth telling.
+   */
+  private reportQueued(waiter: Waiter, onQueued: (wait: SandboxWait) => void): void {
+    const index = this.waiters.indexOf(waiter);
+    if (index < this.starting.size) return; // served already, or a sandbox is starting for it
+    onQueued({ position: index - this.starting.size + 1, inUse: this.live(), cap: this.options.maxLive });
+  }
 
   private live(): number {
     return this.idle.length + this.leased.size + this.starting.size;

@@ -129,6 +129,8 @@ export async function buildApp(
       metricsToken: config.server.metricsToken,
     }),
   );
+  // After auth, so a caller without credentials is told that first, as at any other time.
+  app.addHook('onRequest', context.lifecycle.refuseWhileDrainingHook());
 
   app.get('/openapi.json', { schema: { hide: true }, config: { access: 'public' } }, async () =>
     app.swagger(),

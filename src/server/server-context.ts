@@ -17,6 +17,7 @@ import type { TraceCatalog } from '../tracing/trace-catalog.js';
 import type { TurnRunner } from '../turns/turn-runner.js';
 import type { Authenticator } from './auth/authenticator.js';
 import type { RuntimeRoutesOptions } from './routes/runtime-routes.js';
+import type { ServerLifecycle } from './server-lifecycle.js';
 
 export interface ServerContext {
   /**
@@ -45,4 +46,6 @@ export interface ServerContext {
   /** Removes configured secrets and token-like text from everything the server sends or logs. */
   redactor: SecretRedactor;
   runtime: RuntimeRoutesOptions;
+  /** Whether the server is draining: readiness, and refusing new sessions and sockets. */
+  lifecycle: ServerLifecycle;
 }

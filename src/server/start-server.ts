@@ -1,8 +1,9 @@
 /**
  * The composition root of `fleet-rlm serve`: opens the store, builds the event pipeline, the
  * models, the sandbox pool, the agent and the turn runner, closes turns a crash left running,
- * then listens. `close()` drains: no new turns, running ones get a grace period and are then
- * cancelled, frames are flushed, sandboxes and the database are closed.
+ * then listens. `close()` drains: not ready and no new turns, sessions or sockets
+ * (server-lifecycle.ts), running ones get a grace period and are then cancelled, frames are
+ * flushed, sockets are closed with 1001, sandboxes and the database are closed.
  */
 import { join, resolve } from 'node:path';
 import type { FastifyServerOptions } from 'fastify';
@@ -26,6 +27,7 @@ import { Authenticator } from './auth/authenticator.js';
 import { startObservability } from './observability.js';
 import { RuntimeTestCache } from './runtime/runtime-test-cache.js';
 import type { ServerContext } from './server-context.js';
+import { ServerLifecycle } from './server-lifecycle.js';
 
 export interface RunningServer {
   app: App;
@@ -119,6 +121,7 @@ export async function startServer(
     // A new key is redacted from now on; the old one stays redacted too.
     observability.redactor.add(configuredSecrets(next));
   });
+  const lifecycle = new ServerLifecycle();
   const recovered = await runner.recover();
   if (recovered > 0) log(`closed ${recovered} turn(s) left running by the previous process`);
   const context: ServerContext = {
@@ -138,6 +141,7 @@ export async function startServer(
     feedback: observability.feedback,
     metrics,
     redactor: observability.redactor,
+    lifecycle,
     runtime: {
       tests: new RuntimeTestCache(),
       sources: {
@@ -170,8 +174,12 @@ export async function startServer(
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
+      // From here probes see 503 and new sessions, turns and sockets are refused.
+      lifecycle.beginDrain();
       clearInterval(retention);
       await runner.drain(options.drainGraceMs ?? DRAIN_GRACE_MS);
+      // The turns' last frames are out; then each socket is told why it closes.
+      await lifecycle.closeSockets(app.websocketServer);
       await observability.shutdown();
       await app.close();
       await sandboxes.shutdown();

@@ -4,6 +4,7 @@
  * and the only way to get one is `SessionAccess.open` (or `create`), which checks ownership. So
  * code holding an `OwnedSession` cannot reach another identity's data by passing the wrong id.
  */
+import type { SandboxWait } from '../sandbox/sandbox-pool.js';
 import type { DocumentStore } from '../store/document-store.js';
 import type { CoreMemory, Identity, SessionRow, SessionStore } from '../store/session-store.js';
 import type { StepRow, StepStore } from '../store/step-store.js';
@@ -90,9 +91,12 @@ export class OwnedSession {
     this.row.summarizedThrough = summarizedThrough;
   }
 
-  /** Leases this session's own sandbox (started on first use, kept between turns). */
-  useSandbox(signal?: AbortSignal): Promise<SandboxLease> {
-    return this.deps.sandboxes.use({ ...this.identity, sessionId: this.id }, signal);
+  /**
+   * Leases this session's own sandbox (started on first use, kept between turns); `onQueued`
+   * hears it when every slot is taken and the lease waits for one.
+   */
+  useSandbox(signal?: AbortSignal, onQueued?: (wait: SandboxWait) => void): Promise<SandboxLease> {
+    return this.deps.sandboxes.use({ ...this.identity, sessionId: this.id }, signal, onQueued);
   }
 
   /** Destroys this session's sandbox (unless a turn is using it right now). */

@@ -10,7 +10,7 @@
  */
 
 import type { Sandbox } from '../sandbox/sandbox.js';
-import type { SandboxPool } from '../sandbox/sandbox-pool.js';
+import type { SandboxPool, SandboxWait } from '../sandbox/sandbox-pool.js';
 import type { Identity } from '../store/store.js';
 import { SessionError } from './session-error.js';
 
@@ -56,9 +56,16 @@ export class SessionSandboxes {
     pool.setReclaimer(() => this.evictLeastRecentlyUsed());
   }
 
-  /** Leases the session's sandbox for one use. */
-  async use(owner: SandboxOwner, signal?: AbortSignal): Promise<SandboxLease> {
-    const entry = await this.claim(owner, signal);
+  /**
+   * Leases the session's sandbox for one use; `onQueued` hears it when the session has none and
+   * must wait for a free slot.
+   */
+  async use(
+    owner: SandboxOwner,
+    signal?: AbortSignal,
+    onQueued?: (wait: SandboxWait) => void,
+  ): Promise<SandboxLease> {
+    const entry = await this.claim(owner, signal, onQueued);
     clearTimeout(entry.timer);
     let released = false;
     return {
@@ -106,7 +113,11 @@ export class SessionSandboxes {
   }
 
   /** The session's entry, counted as in use before anything else can run (or evict it). */
-  private async claim(owner: SandboxOwner, signal?: AbortSignal): Promise<Entry> {
+  private async claim(
+    owner: SandboxOwner,
+    signal?: AbortSignal,
+    onQueued?: (wait: SandboxWait) => void,
+  ): Promise<Entry> {
     const existing = this.entries.get(owner.sessionId);
     if (existing?.sandbox.alive) {
       existing.users++;
@@ -118,7 +129,7 @@ export class SessionSandboxes {
       await this.makeRoomFor(owner);
       pending = {
         owner,
-        entry: this.lease(owner, signal).finally(() => this.pending.delete(owner.sessionId)),
+        entry: this.lease(owner, signal, onQueued).finally(() => this.pending.delete(owner.sessionId)),
       };
       this.pending.set(owner.sessionId, pending);
     }
@@ -151,8 +162,12 @@ export class SessionSandboxes {
     }
   }
 
-  private async lease(owner: SandboxOwner, signal?: AbortSignal): Promise<Entry> {
-    const sandbox = await this.pool.acquire(signal);
+  private async lease(
+    owner: SandboxOwner,
+    signal?: AbortSignal,
+    onQueued?: (wait: SandboxWait) => void,
+  ): Promise<Entry> {
+    const sandbox = await this.pool.acquire(signal, onQueued);
     const documents = new Set<string>();
     // A restarted runtime lost every variable, the bound documents included.
     const detach = sandbox.onLifecycle((event) => {

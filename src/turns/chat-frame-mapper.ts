@@ -80,8 +80,29 @@ export class ChatFrameMapper {
       case 'status':
         this.frame('status', event.text, { phase: event.phase });
         return;
+      case 'sandbox_queued':
+        this.frame(
+          'status',
+          `Waiting for a sandbox: ${event.inUse} of ${event.cap} in use (SANDBOX_MAX_LIVE=${event.cap}); ` +
+            `${ordinal(event.position)} in line`,
+          {
+            phase: 'queued',
+            waiting_for: 'sandbox',
+            position: event.position,
+            in_use: event.inUse,
+            cap: event.cap,
+          },
+        );
+        return;
       case 'sandbox_leased':
         this.sandboxActive = true;
+        if (event.waitedMs !== undefined) {
+          const waitedMs = Math.round(event.waitedMs);
+          this.frame('status', `Got a sandbox after ${(waitedMs / 1000).toFixed(1)} s`, {
+            phase: 'sandbox_acquired',
+            waited_ms: waitedMs,
+          });
+        }
         return;
       case 'token':
         this.frame('assistant_token', event.text, { iteration: event.iteration });
@@ -210,4 +231,10 @@ export class ChatFrameMapper {
       source,
     );
   }
+}
+
+/** 1st, 2nd, 3rd, 4th, … 11th, 12th, 13th, 21st. */
+function ordinal(position: number): string {
+  const suffixes: Record<string, string> = { one: 'st', two: 'nd', few: 'rd', other: 'th' };
+  return `${position}${suffixes[new Intl.PluralRules('en', { type: 'ordinal' }).select(position)] ?? 'th'}`;
 }

@@ -24,7 +24,7 @@ import type { Tracing } from '../tracing/tracing.js';
 import { delay } from '../util/concurrency.js';
 import { errorMessage, preview } from '../util/text.js';
 import { toWireUsage, type Usage, ZERO_USAGE } from '../util/usage.js';
-import { runtimeContext, type TurnRuntimeSettings } from './chat-frame-mapper.js';
+import type { TurnRuntimeSettings } from './chat-frame-mapper.js';
 import { activateMessageDocuments, createMessageSession, openNamedSession } from './message-session.js';
 import { TurnError } from './turn-error.js';
 import { newTurnId, type TurnEnd, TurnEventSink } from './turn-events.js';
@@ -213,7 +213,11 @@ export class TurnRunner {
     return true;
   }
 
-  /** Closes turns a previous process left running: each gets an `error` frame. */
+  /**
+   * Closes turns a previous process left running, on both streams as any turn ends: an `error`
+   * frame (`server_restarted`) on the chat stream and `execution_completed` on the events
+   * stream, so a viewer of either one sees the turn end.
+   */
   async recover(): Promise<number> {
     const stale = await this.deps.store.runningTurns();
     for (const turn of stale) {
@@ -222,16 +226,21 @@ export class TurnRunner {
         userId: turn.userId,
         sessionId: turn.sessionId,
       };
-      await this.deps.emitter.emitEvent(
-        ref,
-        turn.id,
-        'error',
-        'The server restarted while this turn was running.',
+      const sink = new TurnEventSink(this.deps.emitter, this.deps.store, ref, turn.id, {
+        executionMode: turn.executionMode,
+        runtime: this.deps.runtime,
+        log: this.deps.log,
+      });
+      await sink.end(
         {
+          status: 'error',
+          text: 'The server restarted while this turn was running.',
           code: 'server_restarted',
-          trace_id: turn.traceId,
-          duration_ms: Math.max(0, Date.now() - turn.startedAt),
-          runtime: runtimeContext(this.deps.runtime, turn.executionMode, {}, false),
+        },
+        {
+          turnIndex: turn.index,
+          durationMs: Math.max(0, Date.now() - turn.startedAt),
+          traceId: turn.traceId,
         },
       );
       await this.deps.store.finishTurn(turn.id, {

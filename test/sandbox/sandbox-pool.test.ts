@@ -120,6 +120,25 @@ describe('SandboxPool', () => {
     expect(pool.stats()).toMatchObject({ leased: 2, live: 2, idle: 0, waiting: 0 });
   });
 
+  it('tells a caller that waits for a slot its place in line, and not one a sandbox is starting for', async () => {
+    const fleet = new Fleet();
+    const pool = makePool(fleet, { maxLive: 2 });
+    const heard: Array<[string, unknown]> = [];
+    const listen = (who: string) => (wait: unknown) => heard.push([who, wait]);
+    const first = await pool.acquire(undefined, listen('first'));
+    const starting = pool.acquire(undefined, listen('starting')); // under the cap: started for it
+    const behind = pool.acquire(undefined, listen('behind'));
+    const last = pool.acquire(undefined, listen('last'));
+    expect(heard).toEqual([
+      ['behind', { position: 1, inUse: 2, cap: 2 }],
+      ['last', { position: 2, inUse: 2, cap: 2 }],
+    ]);
+    await pool.destroy(first);
+    await pool.destroy(await starting);
+    await Promise.all([behind, last]);
+    expect(heard).toHaveLength(2); // told once, when it began to wait
+  });
+
   it('rejects a waiting acquire when its signal aborts, and keeps the queue in order', async () => {
     const fleet = new Fleet();
     const pool = makePool(fleet, { maxLive: 1 });

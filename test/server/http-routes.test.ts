@@ -33,6 +33,9 @@ describe('HTTP API', () => {
       database: 'ready',
       database_required: false,
       sandbox_provider: 'process',
+      draining: false,
+      reasons: [],
+      warnings: [],
     });
     const generated = await api(harness, 'GET', '/health', undefined, {
       'x-request-id': 'bad id with spaces',

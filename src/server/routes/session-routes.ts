@@ -29,7 +29,10 @@ export function sessionRoutes(context: ServerContext): FastifyPluginAsyncZod {
   return async (app) => {
     app.post(
       '/api/v1/sessions',
-      { schema: { tags: ['sessions'], body: createSessionBody, response: { 201: sessionSchema } } },
+      {
+        schema: { tags: ['sessions'], body: createSessionBody, response: { 201: sessionSchema } },
+        config: { refuseWhileDraining: true },
+      },
       async (request, reply) => {
         const session = await sessions.create(request.auth.identity, { title: request.body?.title });
         return reply.status(201).send(toSession(session.row, null, plannerModel()));

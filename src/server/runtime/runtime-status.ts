@@ -2,8 +2,9 @@
  * Assembles `GET /runtime/status`: what is configured, what answers, the cached connectivity
  * tests, and `guidance` — concrete fix-it lines, most blocking first, without duplicates.
  *
- * `ready` follows fleet-rlm (Python): the server can take turns (a planner, and a database
- * unless none is required) AND the cached LM test passed. The Daytona test counts only when
+ * `ready` follows fleet-rlm (Python): the server can take turns (a usable planner, and a
+ * database unless none is required) AND the cached LM test passed. A delegate model that cannot
+ * be used adds guidance but does not make the server unready (runtime/model-checks.ts says why). The Daytona test counts only when
  * Daytona is the sandbox provider: the embedded sandboxes need no credentials. Otherwise the
  * `daytona` object says so (`applicable: false`, `configured: null`, no guidance, no cached test),
  * since the original Workbench refuses to send when `configured` is false or a test failed.
@@ -12,6 +13,7 @@ import type { ConnectivityTest, RuntimeStatus } from '../../contract/runtime-sch
 import { redactText } from '../../tracing/redaction.js';
 import { type DaytonaSettings, daytonaPreflight } from './daytona-settings.js';
 import { lmPreflight } from './lm-preflight.js';
+import { delegateGuidance, modelReadiness } from './model-checks.js';
 import type { RuntimeSources } from './runtime-sources.js';
 import type { RuntimeTestCache } from './runtime-test-cache.js';
 
@@ -28,7 +30,9 @@ export async function buildRuntimeStatus(
   const llm = lmPreflight(config.lm);
   const daytonaCheck = daytonaPreflight(daytona);
   const usesDaytona = config.sandbox.provider === 'daytona';
-  const plannerConfigured = lm.resolve('planner') !== undefined;
+  // Set is not enough: a planner string that does not parse runs no turn.
+  const models = modelReadiness(config.lm);
+  const plannerConfigured = models.planner === 'ready';
   const databaseOk = await ping(sources.store);
   const mlflow = sources.mlflowStatus();
   const posthog = sources.posthogStatus();
@@ -39,7 +43,7 @@ export async function buildRuntimeStatus(
   const serverReady = plannerConfigured && (databaseOk || !config.database.required);
   const ready = serverReady && lmTest?.ok === true && (!usesDaytona || daytonaTest?.ok === true);
 
-  const guidance: string[] = [...llm.guidance];
+  const guidance: string[] = [...llm.guidance, ...models.delegates.map(delegateGuidance)];
   if (!databaseOk) {
     guidance.push(
       config.database.required

@@ -29,7 +29,7 @@ export function eventsSocket(context: ServerContext, quota: SocketQuota): Fastif
   return async (app) => {
     app.get(
       '/api/v1/ws/execution/events',
-      { websocket: true, schema: { hide: true } },
+      { websocket: true, schema: { hide: true }, config: { refuseWhileDraining: true } },
       async (socket, request) => {
         if (!quota.admit(socket, request.auth.identity)) return;
         const sendError = errorSender(socket, context.redactor);

@@ -22,14 +22,18 @@ export const MAX_FOLLOWED = 64;
 
 export function executionSocket(context: ServerContext, quota: SocketQuota): FastifyPluginAsync {
   return async (app) => {
-    app.get('/api/v1/ws/execution', { websocket: true, schema: { hide: true } }, (socket, request) => {
-      if (!quota.admit(socket, request.auth.identity)) return;
-      const handler = new ExecutionConnection(context, socket, request.auth.identity, (text) =>
-        request.log.warn(text),
-      );
-      socket.on('message', (data, isBinary) => void handler.onMessage(data as Buffer, isBinary));
-      socket.on('close', () => handler.close());
-    });
+    app.get(
+      '/api/v1/ws/execution',
+      { websocket: true, schema: { hide: true }, config: { refuseWhileDraining: true } },
+      (socket, request) => {
+        if (!quota.admit(socket, request.auth.identity)) return;
+        const handler = new ExecutionConnection(context, socket, request.auth.identity, (text) =>
+          request.log.warn(text),
+        );
+        socket.on('message', (data, isBinary) => void handler.onMessage(data as Buffer, isBinary));
+        socket.on('close', () => handler.close());
+      },
+    );
   };
 }
 
